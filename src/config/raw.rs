@@ -1,0 +1,1 @@
+//! The file as written (serde). STUB: the config helper replaces this.

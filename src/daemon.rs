@@ -1,0 +1,1 @@
+//! STUB: the lead fills this in.

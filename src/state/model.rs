@@ -1,0 +1,1 @@
+//! STUB: the state helper replaces this.

@@ -1,0 +1,44 @@
+//! Shared test helpers: free ports, temp dirs, tool checks, running the dynipd binary.
+#![allow(dead_code, reason = "each test module uses a different subset")]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// A free TCP port on 127.0.0.1 (bind `:0`; never a counter or a fixed port).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().unwrap().port()
+}
+
+/// A temporary directory, removed on drop.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("dynipd-it-").tempdir().expect("temp dir")
+}
+
+/// True when `tool` is on PATH. Without it a test skips with a message locally and **fails**
+/// under `CI=true` (STYLE.md §7).
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("required tool {tool} is missing (CI=true: failing instead of skipping)");
+        }
+        eprintln!("SKIPPED: {tool} not installed");
+    }
+    found
+}
+
+/// The dynipd binary under test.
+pub fn dynipd() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dynipd"))
+}
+
+/// Runs `dynipd --config CONFIG ARGS...` and returns its output.
+pub fn run_dynipd(config: &Path, args: &[&str]) -> Output {
+    dynipd().arg("--config").arg(config).args(args).output().expect("run dynipd")
+}
