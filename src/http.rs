@@ -35,20 +35,30 @@ pub struct Request {
 impl Request {
     /// A GET without headers.
     pub fn get(url: Url) -> Request {
-        Request { method: HttpMethod::Get, url, headers: Vec::new(), body: None, secrets_in_text: Vec::new() }
+        Request {
+            method: HttpMethod::Get,
+            url,
+            headers: Vec::new(),
+            body: None,
+            secrets_in_text: Vec::new(),
+        }
     }
 
     /// Adds pre-emptive Basic auth (protocols/dyndns2.md §1: sent before any challenge).
     pub fn basic_auth(mut self, user: &str, password: &Secret<String>) -> Request {
         let raw = format!("{user}:{}", password.expose());
         let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-        self.headers.push(("Authorization".into(), HeaderValue::Secret(Secret::new(format!("Basic {encoded}")))));
+        self.headers.push((
+            "Authorization".into(),
+            HeaderValue::Secret(Secret::new(format!("Basic {encoded}"))),
+        ));
         self
     }
 
     /// Adds a plain header.
     pub fn header(mut self, name: &str, value: &str) -> Request {
-        self.headers.push((name.into(), HeaderValue::Plain(value.into())));
+        self.headers
+            .push((name.into(), HeaderValue::Plain(value.into())));
         self
     }
 
@@ -64,7 +74,9 @@ impl Request {
         for (name, value) in &self.headers {
             let shown = match value {
                 HeaderValue::Plain(v) => self.mask(v),
-                HeaderValue::Secret(_) if name.eq_ignore_ascii_case("authorization") => "Basic ***".into(),
+                HeaderValue::Secret(_) if name.eq_ignore_ascii_case("authorization") => {
+                    "Basic ***".into()
+                }
                 HeaderValue::Secret(_) => "***".into(),
             };
             let _ = write!(out, "\n    {name}: {shown}");
@@ -130,7 +142,10 @@ impl SendError {
 
     /// As a core failure.
     pub fn into_failure(self) -> Failure {
-        Failure { class: self.class(), message: self.to_string() }
+        Failure {
+            class: self.class(),
+            message: self.to_string(),
+        }
     }
 }
 
@@ -178,7 +193,13 @@ impl HttpClients {
 
     /// Sends `request` and reads at most `cap` bytes of body; the whole exchange is bounded by
     /// `timeout`. Errors never carry the raw URL (it may hold a token).
-    pub async fn send(&self, family: Option<Family>, request: &Request, timeout: Duration, cap: usize) -> Result<Reply, SendError> {
+    pub async fn send(
+        &self,
+        family: Option<Family>,
+        request: &Request,
+        timeout: Duration,
+        cap: usize,
+    ) -> Result<Reply, SendError> {
         let url = request.url_for_log();
         let exchange = async {
             let method = match request.method {
@@ -196,7 +217,10 @@ impl HttpClients {
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
-            let mut response = builder.send().await.map_err(|e| classify_reqwest(&e, &url, timeout))?;
+            let mut response = builder
+                .send()
+                .await
+                .map_err(|e| classify_reqwest(&e, &url, timeout))?;
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
@@ -205,13 +229,24 @@ impl HttpClients {
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .map(Duration::from_secs);
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| classify_reqwest(&e, &url, timeout))? {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| classify_reqwest(&e, &url, timeout))?
+            {
                 if body.len() + chunk.len() > cap {
-                    return Err(SendError::TooLarge { url: url.clone(), cap });
+                    return Err(SendError::TooLarge {
+                        url: url.clone(),
+                        cap,
+                    });
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(Reply { status, retry_after, body })
+            Ok(Reply {
+                status,
+                retry_after,
+                body,
+            })
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(result) => result,
@@ -222,14 +257,23 @@ impl HttpClients {
 
 fn classify_reqwest(e: &reqwest::Error, url: &str, timeout: Duration) -> SendError {
     if e.is_timeout() {
-        return SendError::Timeout { url: url.to_string(), timeout };
+        return SendError::Timeout {
+            url: url.to_string(),
+            timeout,
+        };
     }
     // `without_url` so a token in the query never reaches a message (STYLE.md §4).
     let reason = error_chain(&e.without_url_ref());
     if e.is_connect() {
-        SendError::Connect { url: url.to_string(), reason }
+        SendError::Connect {
+            url: url.to_string(),
+            reason,
+        }
     } else {
-        SendError::Broken { url: url.to_string(), reason }
+        SendError::Broken {
+            url: url.to_string(),
+            reason,
+        }
     }
 }
 
@@ -270,7 +314,9 @@ impl std::fmt::Debug for ErrorWithoutUrl<'_> {
 impl std::fmt::Display for ErrorWithoutUrl<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = self.0.to_string();
-        let cut = text.find(" for url (").map_or(text.as_str(), |i| &text[..i]);
+        let cut = text
+            .find(" for url (")
+            .map_or(text.as_str(), |i| &text[..i]);
         f.write_str(cut)
     }
 }

@@ -10,7 +10,10 @@ pub fn redact_url(url: &Url) -> String {
     let _ = shown.set_username("");
     let _ = shown.set_password(None);
     if shown.query().is_some() {
-        let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, _)| (k.into_owned(), "***".into())).collect();
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, _)| (k.into_owned(), "***".into()))
+            .collect();
         shown.set_query(None);
         let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         shown.set_query(Some(&query.join("&")));
@@ -43,7 +46,10 @@ mod tests {
     #[test]
     fn url_loses_userinfo_and_query_values() {
         let url = Url::parse("https://user:pw@example.net/update?token=abc&host=x").unwrap();
-        assert_eq!(redact_url(&url), "https://example.net/update?token=***&host=***");
+        assert_eq!(
+            redact_url(&url),
+            "https://example.net/update?token=***&host=***"
+        );
         let plain = Url::parse("https://example.net/a/b").unwrap();
         assert_eq!(redact_url(&plain), "https://example.net/a/b");
     }
@@ -51,6 +57,9 @@ mod tests {
     #[test]
     fn secrets_masked_in_every_encoding() {
         let s = vec![Secret::new("p@ss w/rd".to_string())];
-        assert_eq!(mask_secrets("a p@ss w/rd b p%40ss+w%2Frd c p%40ss%20w%2Frd", &s), "a *** b *** c ***");
+        assert_eq!(
+            mask_secrets("a p@ss w/rd b p%40ss+w%2Frd c p%40ss%20w%2Frd", &s),
+            "a *** b *** c ***"
+        );
     }
 }

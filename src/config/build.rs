@@ -7,5 +7,7 @@ use super::{Config, ConfigErrors};
 
 /// Loads and validates the config at `path`; every error is collected and rendered.
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-    Err(ConfigErrors { rendered: vec![format!("{}: not implemented", path.display())] })
+    Err(ConfigErrors {
+        rendered: vec![format!("{}: not implemented", path.display())],
+    })
 }

@@ -224,7 +224,10 @@ impl Config {
         }
         wanted
             .into_iter()
-            .map(|(name, families)| SourceSpec { name: name.to_string(), families })
+            .map(|(name, families)| SourceSpec {
+                name: name.to_string(),
+                families,
+            })
             .collect()
     }
 

@@ -57,9 +57,18 @@ pub struct Families {
 }
 
 impl Families {
-    pub const BOTH: Families = Families { ipv4: true, ipv6: true };
-    pub const IPV4: Families = Families { ipv4: true, ipv6: false };
-    pub const IPV6: Families = Families { ipv4: false, ipv6: true };
+    pub const BOTH: Families = Families {
+        ipv4: true,
+        ipv6: true,
+    };
+    pub const IPV4: Families = Families {
+        ipv4: true,
+        ipv6: false,
+    };
+    pub const IPV6: Families = Families {
+        ipv4: false,
+        ipv6: true,
+    };
 
     /// Whether `family` is among these.
     pub fn has(self, family: Family) -> bool {
@@ -71,7 +80,10 @@ impl Families {
 
     /// Both sets together.
     pub fn union(self, other: Families) -> Families {
-        Families { ipv4: self.ipv4 || other.ipv4, ipv6: self.ipv6 || other.ipv6 }
+        Families {
+            ipv4: self.ipv4 || other.ipv4,
+            ipv6: self.ipv6 || other.ipv6,
+        }
     }
 
     /// The families in a stable order (IPv4 first).
@@ -128,7 +140,10 @@ impl Addresses {
 
     /// The families that have an address.
     pub fn families(&self) -> Families {
-        Families { ipv4: self.ipv4.is_some(), ipv6: self.ipv6.is_some() }
+        Families {
+            ipv4: self.ipv4.is_some(),
+            ipv6: self.ipv6.is_some(),
+        }
     }
 }
 
@@ -293,12 +308,18 @@ pub enum Event {
     /// A wake-up time the core asked for has come.
     Tick,
     /// A source finished a detection round.
-    Detected { source: SourceId, detection: Detection },
+    Detected {
+        source: SourceId,
+        detection: Detection,
+    },
     /// The kernel reported an address change on a source's interfaces: detect after `settle`.
     InterfaceChanged { source: SourceId },
     /// A provider finished publishing a record. `Ok` carries the confirmed addresses and the
     /// provider cache to keep.
-    Published { record: RecordId, result: Result<Confirmed, Failure> },
+    Published {
+        record: RecordId,
+        result: Result<Confirmed, Failure>,
+    },
     /// USR1 / `once --force`: re-detect every source and republish every record, un-parked.
     ForceRefresh,
     /// `dynipd retry [RECORD]`: clear parking and backoff (all records when `None`).
@@ -319,7 +340,10 @@ pub enum Action {
     Detect { source: SourceId },
     /// Publish these records through this provider (records due together, so a provider can
     /// batch them), then send one `Event::Published` per item.
-    Publish { provider: ProviderId, items: Vec<PublishItem> },
+    Publish {
+        provider: ProviderId,
+        items: Vec<PublishItem>,
+    },
     /// The persisted part of some record changed: save the state file.
     SaveState,
     /// Send `Event::Tick` at this time (the earliest of the core's deadlines).
@@ -332,13 +356,34 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Report {
     /// A source's detected address for a family changed (INFO).
-    AddressChanged { source: SourceId, family: Family, old: Option<IpAddr>, new: IpAddr },
+    AddressChanged {
+        source: SourceId,
+        family: Family,
+        old: Option<IpAddr>,
+        new: IpAddr,
+    },
     /// A family could not be detected (WARN the first time / on a new message, else DEBUG).
-    DetectionFailed { source: SourceId, family: Family, message: String, repeated: bool },
+    DetectionFailed {
+        source: SourceId,
+        family: Family,
+        message: String,
+        repeated: bool,
+    },
     /// A record was published (INFO). `recovered` = (failed attempts, since) after failures.
-    Published { record: RecordId, addresses: Addresses, reason: PublishReason, recovered: Option<(u32, Duration)> },
+    Published {
+        record: RecordId,
+        addresses: Addresses,
+        reason: PublishReason,
+        recovered: Option<(u32, Duration)>,
+    },
     /// A publish failed and will be retried at `next_attempt` (WARN first / changed, else DEBUG).
-    RetryScheduled { record: RecordId, failure: Failure, attempt: u32, next_attempt: SystemTime, repeated: bool },
+    RetryScheduled {
+        record: RecordId,
+        failure: Failure,
+        attempt: u32,
+        next_attempt: SystemTime,
+        repeated: bool,
+    },
     /// A record was parked (ERROR, once).
     Parked { record: RecordId, failure: Failure },
     /// A parked record was released (INFO): config changed, `retry` or USR1.

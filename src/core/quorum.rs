@@ -17,7 +17,11 @@ pub enum QuorumState<A> {
 
 /// Tallies `answers` (URL, parsed address or error message, in the order asked) against
 /// `quorum`, knowing `total` URLs exist.
-pub fn tally<A: Copy + Eq + Display>(answers: &[(String, Result<A, String>)], quorum: usize, total: usize) -> QuorumState<A> {
+pub fn tally<A: Copy + Eq + Display>(
+    answers: &[(String, Result<A, String>)],
+    quorum: usize,
+    total: usize,
+) -> QuorumState<A> {
     let _ = (quorum, total);
     match answers.iter().find_map(|(_, r)| r.as_ref().ok()) {
         Some(a) => QuorumState::Agreed(*a),

@@ -53,7 +53,11 @@ impl Scheduler {
         seed: u64,
     ) -> Scheduler {
         let _ = (sources, now, seed);
-        Scheduler { timing, records, state: restored }
+        Scheduler {
+            timing,
+            records,
+            state: restored,
+        }
     }
 
     /// Feeds one event; returns the actions to carry out, in order.
@@ -75,7 +79,10 @@ impl Scheduler {
 
     /// Counts over all records.
     pub fn summary(&self) -> Summary {
-        Summary { pending: self.records.len(), ..Summary::default() }
+        Summary {
+            pending: self.records.len(),
+            ..Summary::default()
+        }
     }
 
     /// True when no detection or publish is in flight or due now: `once` stops here.

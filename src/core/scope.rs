@@ -89,12 +89,20 @@ mod tests {
             ("127.0.0.1", true, Err("loopback address")),
             ("169.254.1.1", true, Err("link-local address")),
             ("224.0.0.1", true, Err("multicast address")),
-            ("255.255.255.255", true, Err("reserved or broadcast address")),
+            (
+                "255.255.255.255",
+                true,
+                Err("reserved or broadcast address"),
+            ),
             ("198.51.100.7", true, Err("documentation range")),
             ("2001:db8::7", true, Err("documentation range")),
             ("fe80::1", true, Err("link-local address")),
             ("::1", true, Err("loopback address")),
-            ("::ffff:81.2.69.160", true, Err("IPv4-mapped or IPv4-compatible address")),
+            (
+                "::ffff:81.2.69.160",
+                true,
+                Err("IPv4-mapped or IPv4-compatible address"),
+            ),
             ("10.0.0.1", true, Ok(())),
             ("192.168.1.1", true, Ok(())),
             ("100.64.0.1", true, Ok(())),
@@ -104,9 +112,21 @@ mod tests {
             let got = check(addr.parse().unwrap(), *allow_private);
             assert_eq!(got, *want, "{addr} allow_private={allow_private}");
         }
-        assert!(check("10.0.0.1".parse().unwrap(), false).unwrap_err().contains("RFC 1918"));
-        assert!(check("100.127.255.1".parse().unwrap(), false).unwrap_err().contains("CGNAT"));
-        assert!(check("fd12::1".parse().unwrap(), false).unwrap_err().contains("ULA"));
+        assert!(
+            check("10.0.0.1".parse().unwrap(), false)
+                .unwrap_err()
+                .contains("RFC 1918")
+        );
+        assert!(
+            check("100.127.255.1".parse().unwrap(), false)
+                .unwrap_err()
+                .contains("CGNAT")
+        );
+        assert!(
+            check("fd12::1".parse().unwrap(), false)
+                .unwrap_err()
+                .contains("ULA")
+        );
         assert!(check("100.128.0.1".parse().unwrap(), false).is_ok());
     }
 }

@@ -70,11 +70,25 @@ pub struct Judged {
 
 /// Judges every candidate and picks at most one address per family in `families`.
 /// A family with no acceptable candidate is `Detected::Failed` (never "absent").
-pub fn select(candidates: &[Candidate], policy: SelectPolicy, families: Families) -> (Vec<Judged>, Detection) {
+pub fn select(
+    candidates: &[Candidate],
+    policy: SelectPolicy,
+    families: Families,
+) -> (Vec<Judged>, Detection) {
     let _ = (policy, families);
     let judged = candidates
         .iter()
-        .map(|c| Judged { candidate: c.clone(), verdict: Verdict::Rejected, reason: "stub".into() })
+        .map(|c| Judged {
+            candidate: c.clone(),
+            verdict: Verdict::Rejected,
+            reason: "stub".into(),
+        })
         .collect();
-    (judged, Detection { ipv4: super::Detected::NotAsked, ipv6: super::Detected::NotAsked })
+    (
+        judged,
+        Detection {
+            ipv4: super::Detected::NotAsked,
+            ipv6: super::Detected::NotAsked,
+        },
+    )
 }

@@ -18,7 +18,11 @@ pub struct Dyndns2Provider {
 
 impl Dyndns2Provider {
     pub fn new(config: Dyndns2ProviderConfig, clients: HttpClients, timeout: Duration) -> Self {
-        Dyndns2Provider { config, clients, timeout }
+        Dyndns2Provider {
+            config,
+            clients,
+            timeout,
+        }
     }
 
     pub fn plan(&self, targets: &[Target]) -> Vec<String> {
@@ -29,7 +33,15 @@ impl Dyndns2Provider {
     pub async fn publish(&self, targets: &[Target]) -> Vec<(RecordId, Result<Confirmed, Failure>)> {
         targets
             .iter()
-            .map(|t| (t.name.clone(), Err(Failure { class: ErrorClass::Protocol, message: "stub".into() })))
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    Err(Failure {
+                        class: ErrorClass::Protocol,
+                        message: "stub".into(),
+                    }),
+                )
+            })
             .collect()
     }
 }

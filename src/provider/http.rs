@@ -18,7 +18,11 @@ pub struct HttpProvider {
 
 impl HttpProvider {
     pub fn new(config: HttpProviderConfig, clients: HttpClients, timeout: Duration) -> Self {
-        HttpProvider { config, clients, timeout }
+        HttpProvider {
+            config,
+            clients,
+            timeout,
+        }
     }
 
     pub fn plan(&self, targets: &[Target]) -> Vec<String> {
@@ -29,7 +33,15 @@ impl HttpProvider {
     pub async fn publish(&self, targets: &[Target]) -> Vec<(RecordId, Result<Confirmed, Failure>)> {
         targets
             .iter()
-            .map(|t| (t.name.clone(), Err(Failure { class: ErrorClass::Protocol, message: "stub".into() })))
+            .map(|t| {
+                (
+                    t.name.clone(),
+                    Err(Failure {
+                        class: ErrorClass::Protocol,
+                        message: "stub".into(),
+                    }),
+                )
+            })
             .collect()
     }
 }

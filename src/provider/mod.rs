@@ -37,8 +37,12 @@ impl AnyProvider {
     /// Builds the provider of `config`. `timeout` bounds every request.
     pub fn new(config: &ProviderConfig, clients: HttpClients, timeout: Duration) -> AnyProvider {
         match config {
-            ProviderConfig::Http(c) => AnyProvider::Http(http::HttpProvider::new(c.clone(), clients, timeout)),
-            ProviderConfig::Dyndns2(c) => AnyProvider::Dyndns2(dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout)),
+            ProviderConfig::Http(c) => {
+                AnyProvider::Http(http::HttpProvider::new(c.clone(), clients, timeout))
+            }
+            ProviderConfig::Dyndns2(c) => {
+                AnyProvider::Dyndns2(dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout))
+            }
         }
     }
 

@@ -19,11 +19,21 @@ pub struct CommandSource {
 
 impl CommandSource {
     pub fn new(name: &str, config: CommandSourceConfig, timeout: Duration) -> Self {
-        CommandSource { name: name.to_string(), config, timeout }
+        CommandSource {
+            name: name.to_string(),
+            config,
+            timeout,
+        }
     }
 
     pub async fn explain(&self, families: Families) -> (Vec<Explanation>, Detection) {
         let _ = (&self.name, &self.config, families);
-        (Vec::new(), Detection { ipv4: Detected::NotAsked, ipv6: Detected::NotAsked })
+        (
+            Vec::new(),
+            Detection {
+                ipv4: Detected::NotAsked,
+                ipv6: Detected::NotAsked,
+            },
+        )
     }
 }

@@ -14,16 +14,24 @@ use super::Explanation;
 pub struct InterfaceSource {
     name: String,
     config: InterfaceSourceConfig,
-    
 }
 
 impl InterfaceSource {
     pub fn new(name: &str, config: InterfaceSourceConfig) -> Self {
-        InterfaceSource { name: name.to_string(), config }
+        InterfaceSource {
+            name: name.to_string(),
+            config,
+        }
     }
 
     pub async fn explain(&self, families: Families) -> (Vec<Explanation>, Detection) {
         let _ = (&self.name, &self.config, families);
-        (Vec::new(), Detection { ipv4: Detected::NotAsked, ipv6: Detected::NotAsked })
+        (
+            Vec::new(),
+            Detection {
+                ipv4: Detected::NotAsked,
+                ipv6: Detected::NotAsked,
+            },
+        )
     }
 }

@@ -40,11 +40,22 @@ pub enum AnySource {
 
 impl AnySource {
     /// Builds the source `name` of `config`. `timeout` bounds each request or command run.
-    pub fn new(name: &str, config: &SourceConfig, clients: HttpClients, timeout: Duration) -> AnySource {
+    pub fn new(
+        name: &str,
+        config: &SourceConfig,
+        clients: HttpClients,
+        timeout: Duration,
+    ) -> AnySource {
         match config {
-            SourceConfig::Interface(c) => AnySource::Interface(interface::InterfaceSource::new(name, c.clone())),
-            SourceConfig::Web(c) => AnySource::Web(web::WebSource::new(name, c.clone(), clients, timeout)),
-            SourceConfig::Command(c) => AnySource::Command(command::CommandSource::new(name, c.clone(), timeout)),
+            SourceConfig::Interface(c) => {
+                AnySource::Interface(interface::InterfaceSource::new(name, c.clone()))
+            }
+            SourceConfig::Web(c) => {
+                AnySource::Web(web::WebSource::new(name, c.clone(), clients, timeout))
+            }
+            SourceConfig::Command(c) => {
+                AnySource::Command(command::CommandSource::new(name, c.clone(), timeout))
+            }
         }
     }
 

@@ -14,16 +14,33 @@ use super::Explanation;
 pub struct WebSource {
     name: String,
     config: WebSourceConfig,
-    clients: HttpClients, timeout: Duration,
+    clients: HttpClients,
+    timeout: Duration,
 }
 
 impl WebSource {
-    pub fn new(name: &str, config: WebSourceConfig, clients: HttpClients, timeout: Duration) -> Self {
-        WebSource { name: name.to_string(), config, clients, timeout }
+    pub fn new(
+        name: &str,
+        config: WebSourceConfig,
+        clients: HttpClients,
+        timeout: Duration,
+    ) -> Self {
+        WebSource {
+            name: name.to_string(),
+            config,
+            clients,
+            timeout,
+        }
     }
 
     pub async fn explain(&self, families: Families) -> (Vec<Explanation>, Detection) {
         let _ = (&self.name, &self.config, families);
-        (Vec::new(), Detection { ipv4: Detected::NotAsked, ipv6: Detected::NotAsked })
+        (
+            Vec::new(),
+            Detection {
+                ipv4: Detected::NotAsked,
+                ipv6: Detected::NotAsked,
+            },
+        )
     }
 }

@@ -31,7 +31,9 @@ pub struct Loaded {
 impl StateStore {
     /// Opens (and creates, mode 0700) the state directory and checks it is writable.
     pub fn open(dir: &Path) -> Result<StateStore, StateError> {
-        Ok(StateStore { dir: dir.to_path_buf() })
+        Ok(StateStore {
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Reads the state file. Missing → empty; unreadable or unknown version → quarantined

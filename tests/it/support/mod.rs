@@ -13,7 +13,10 @@ pub fn free_port() -> u16 {
 
 /// A temporary directory, removed on drop.
 pub fn temp_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("dynipd-it-").tempdir().expect("temp dir")
+    tempfile::Builder::new()
+        .prefix("dynipd-it-")
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// True when `tool` is on PATH. Without it a test skips with a message locally and **fails**
@@ -40,5 +43,10 @@ pub fn dynipd() -> Command {
 
 /// Runs `dynipd --config CONFIG ARGS...` and returns its output.
 pub fn run_dynipd(config: &Path, args: &[&str]) -> Output {
-    dynipd().arg("--config").arg(config).args(args).output().expect("run dynipd")
+    dynipd()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run dynipd")
 }
