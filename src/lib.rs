@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod http;

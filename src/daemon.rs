@@ -1,1 +1,0 @@
-//! STUB: the lead fills this in.

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The one test command (README "Tests"): installs what the tests need on a fresh Debian
+# machine, then runs the format, lint, advisory and test gates. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# --- tools the tests drive for real (named, dig, ip, faketime) ---------------------------
+need=()
+command -v named >/dev/null 2>&1 || need+=(bind9)
+command -v named-checkconf >/dev/null 2>&1 || need+=(bind9-utils)
+command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
+command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
+if ((${#need[@]})); then
+  echo "tests/run.sh: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+# --- gates ------------------------------------------------------------------------------
+echo "== cargo fmt --check"
+cargo fmt --check
+
+echo "== core purity (DESIGN.md: no I/O, runtime or clock reads in src/core)"
+if grep -rnE 'tokio|reqwest|hickory|std::fs|std::net::(Udp|Tcp)|Instant::now|SystemTime::now|std::process' src/core \
+  | grep -vE '^\S+:[0-9]+:\s*//'; then
+  echo "src/core must stay pure" >&2
+  exit 1
+fi
+
+echo "== cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+
+if [ -x tests/deny.sh ]; then
+  echo "== cargo deny (offline advisory snapshot)"
+  tests/deny.sh
+fi
+
+echo "== dynipd check on the shipped configs"
+cargo build --quiet
+for cfg in packaging/dynipd.toml examples/*.toml; do
+  [ -f "$cfg" ] || continue
+  target/debug/dynipd --config "$cfg" check
+done
+
+echo "== cargo test"
+cargo test --quiet 2>&1 | tee /tmp/dynipd-test.log
