@@ -62,17 +62,7 @@ impl WebSource {
         );
         let mut explanations = v4.0;
         explanations.extend(v6.0);
-        let detection = Detection {
-            ipv4: narrow(v4.1, |a| match a {
-                IpAddr::V4(a) => Some(a),
-                IpAddr::V6(_) => None,
-            }),
-            ipv6: narrow(v6.1, |a| match a {
-                IpAddr::V6(a) => Some(a),
-                IpAddr::V4(_) => None,
-            }),
-        };
-        (explanations, detection)
+        (explanations, into_detection(v4.1, v6.1))
     }
 
     async fn detect_family(
@@ -193,11 +183,25 @@ fn judge(
     }
 }
 
+/// The per-family outcomes as a [`Detection`]. Each must hold its own family's address
+/// (`parse_address` checks that); a mismatch would be a bug and still publishes nothing.
+pub(super) fn into_detection(ipv4: Detected<IpAddr>, ipv6: Detected<IpAddr>) -> Detection {
+    Detection {
+        ipv4: narrow(ipv4, |a| match a {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        }),
+        ipv6: narrow(ipv6, |a| match a {
+            IpAddr::V6(a) => Some(a),
+            IpAddr::V4(_) => None,
+        }),
+    }
+}
+
 fn narrow<A>(detected: Detected<IpAddr>, pick: impl Fn(IpAddr) -> Option<A>) -> Detected<A> {
     match detected {
         Detected::Found(addr) => match pick(addr) {
             Some(a) => Detected::Found(a),
-            // parse_echo_body checks the family; reaching this is a bug, still not a publish.
             None => Detected::Failed(format!("internal error: {addr} has the wrong family")),
         },
         Detected::Failed(message) => Detected::Failed(message),
