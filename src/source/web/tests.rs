@@ -17,11 +17,19 @@ const V6: &str = "2a02:898:1::7";
 // ---------------------------------------------------------------------------------------------
 // parse_echo_body
 
+/// (body, family, allow_private, trace, `Ok(address)` | `Err(substring of the reason)`)
+type ParseCase = (
+    &'static [u8],
+    Family,
+    bool,
+    bool,
+    Result<&'static str, &'static str>,
+);
+
 #[test]
 fn parse_table() {
     use Family::{Ipv4, Ipv6};
-    // (body, family, allow_private, trace, Ok(address) | Err(substring of the reason))
-    let cases: &[(&[u8], Family, bool, bool, Result<&str, &str>)] = &[
+    let cases: &[ParseCase] = &[
         (b"81.2.69.160", Ipv4, false, false, Ok(V4)),
         (b"81.2.69.160\n", Ipv4, false, false, Ok(V4)),
         (b" \t81.2.69.160\r\n", Ipv4, false, false, Ok(V4)),
