@@ -15,7 +15,8 @@ use crate::core::select::Verdict;
 use crate::core::{Detected, Detection, Families, Family};
 
 use super::Explanation;
-use super::web::{excerpt, into_detection, parse_address};
+use super::outcome::{all_failed, into_detection};
+use super::web::{excerpt, parse_address};
 
 /// The most a command may print on stdout; more is an error, not a prefix to parse.
 pub const STDOUT_CAP: usize = 4096;
@@ -246,17 +247,6 @@ fn judge_output(
     }
     let [ipv4, ipv6] = detected;
     (explanations, into_detection(ipv4, ipv6))
-}
-
-fn all_failed(families: Families, message: &str) -> Detection {
-    let failed = |asked: bool| {
-        if asked {
-            Detected::Failed(message.to_string())
-        } else {
-            Detected::NotAsked
-        }
-    };
-    into_detection(failed(families.ipv4), failed(families.ipv6))
 }
 
 fn explanation(

@@ -19,6 +19,7 @@ use crate::http::{HttpClients, Request, SendError};
 use crate::redact::redact_url;
 
 use super::Explanation;
+use super::outcome::into_detection;
 
 /// Body cap for a plain echo reply (echo-services.md rule 2).
 pub const BODY_CAP: usize = 1024;
@@ -180,32 +181,6 @@ fn judge(
             Verdict::Rejected,
             format!("well-formed, but fewer than {quorum} URLs agreed"),
         ),
-    }
-}
-
-/// The per-family outcomes as a [`Detection`]. Each must hold its own family's address
-/// (`parse_address` checks that); a mismatch would be a bug and still publishes nothing.
-pub(super) fn into_detection(ipv4: Detected<IpAddr>, ipv6: Detected<IpAddr>) -> Detection {
-    Detection {
-        ipv4: narrow(ipv4, |a| match a {
-            IpAddr::V4(a) => Some(a),
-            IpAddr::V6(_) => None,
-        }),
-        ipv6: narrow(ipv6, |a| match a {
-            IpAddr::V6(a) => Some(a),
-            IpAddr::V4(_) => None,
-        }),
-    }
-}
-
-fn narrow<A>(detected: Detected<IpAddr>, pick: impl Fn(IpAddr) -> Option<A>) -> Detected<A> {
-    match detected {
-        Detected::Found(addr) => match pick(addr) {
-            Some(a) => Detected::Found(a),
-            None => Detected::Failed(format!("internal error: {addr} has the wrong family")),
-        },
-        Detected::Failed(message) => Detected::Failed(message),
-        Detected::NotAsked => Detected::NotAsked,
     }
 }
 
