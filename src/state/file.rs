@@ -89,6 +89,22 @@ impl StateStore {
         Ok(store)
     }
 
+    /// Opens an existing state directory without creating it or probing it, for the commands
+    /// that only read state or leave a request (`status`, `retry`): run as root before the
+    /// daemon ever ran, they must not create a root-owned directory the daemon cannot use.
+    ///
+    /// Errors: the directory is missing or not a directory.
+    pub fn existing(dir: &Path) -> Result<StateStore, StateError> {
+        let store = StateStore {
+            dir: dir.to_path_buf(),
+        };
+        match fs::metadata(dir) {
+            Ok(meta) if meta.is_dir() => Ok(store),
+            Ok(_) => Err(store.error("exists but is not a directory".into())),
+            Err(e) => Err(store.error(format!("cannot open it: {e}"))),
+        }
+    }
+
     /// The state directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -133,6 +149,20 @@ impl StateStore {
                 bad.display()
             )),
         })
+    }
+
+    /// Reads the state file without changing anything (for `dynipd status`): missing → empty;
+    /// unreadable → an error saying why (the daemon quarantines it at its next start).
+    pub fn peek(&self) -> Result<BTreeMap<RecordId, PersistedRecord>, StateError> {
+        let path = self.path();
+        match fs::symlink_metadata(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(self.error(format!("cannot inspect {}: {e}", path.display()))),
+        }
+        read_regular_file(&path, MAX_STATE_BYTES)
+            .and_then(|bytes| model::decode(&bytes))
+            .map_err(|e| self.error(format!("state file {} is unreadable: {e}", path.display())))
     }
 
     /// Atomically replaces the state file: writes `state.json.tmp-<pid>` (mode 0600), fsyncs
@@ -468,6 +498,27 @@ mod tests {
         fs::remove_dir(&dir).unwrap();
         let err = store.save(&sample()).unwrap_err();
         assert!(err.to_string().contains("cannot save"), "{err}");
+    }
+
+    #[test]
+    fn existing_and_peek_change_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("missing");
+        assert!(StateStore::existing(&missing).is_err());
+        assert!(!missing.exists());
+
+        let store = StateStore::existing(tmp.path()).unwrap();
+        assert!(store.peek().unwrap().is_empty());
+        store.save(&sample()).unwrap();
+        assert_eq!(store.peek().unwrap(), sample());
+        fs::write(store.path(), "garbage").unwrap();
+        let err = store.peek().unwrap_err();
+        assert!(err.to_string().contains("unreadable"), "{err}");
+        assert_eq!(
+            names(tmp.path()),
+            ["state.json"],
+            "peek quarantined the file"
+        );
     }
 
     #[test]
