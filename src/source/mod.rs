@@ -3,6 +3,7 @@
 
 pub mod command;
 pub mod interface;
+mod outcome;
 pub mod web;
 
 use std::net::IpAddr;
