@@ -19,7 +19,13 @@ pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> 
         }
     }
     let what = record.map_or_else(|| "every record".to_string(), |r| format!("record \"{r}\""));
-    let store = StateStore::open(&config.daemon.state_dir)?;
+    // `existing`, not `open`: root running this before the daemon's first start must not
+    // create a root-owned state dir the daemon cannot write.
+    if !config.daemon.state_dir.exists() {
+        println!("no state yet (the daemon never ran): nothing to retry");
+        return Ok(crate::exit::OK);
+    }
+    let store = StateStore::existing(&config.daemon.state_dir)?;
     if let Some(pid) = running_daemon(&config.daemon.state_dir) {
         store.request_retry(record)?;
         let sent = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status();

@@ -14,7 +14,11 @@ fn time(t: Option<std::time::SystemTime>) -> Option<String> {
 /// Prints per record: published addresses, when, last error, attempts, next attempt, parked.
 pub fn status(config_path: &Path, json: bool) -> Result<i32, AppError> {
     let config = config::load(config_path)?;
-    let records = StateStore::peek(&config.daemon.state_dir);
+    let records = if config.daemon.state_dir.join("state.json").exists() {
+        StateStore::existing(&config.daemon.state_dir)?.peek()?
+    } else {
+        std::collections::BTreeMap::new()
+    };
     let empty = PersistedRecord::default();
     if json {
         let list: Vec<serde_json::Value> = config

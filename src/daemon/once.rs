@@ -32,7 +32,16 @@ pub fn once(config_path: &Path, options: OnceOptions) -> Result<bool, AppError> 
     }
     let (store, restored) = if options.dry_run {
         // A dry run writes nothing: no state dir is created, nothing is quarantined.
-        (None, StateStore::peek(&config.daemon.state_dir))
+        let dir = &config.daemon.state_dir;
+        let restored = match StateStore::existing(dir).and_then(|s| s.peek()) {
+            Ok(records) => records,
+            Err(_) if !dir.join("state.json").exists() => BTreeMap::new(),
+            Err(e) => {
+                warn!("{e}; the dry run starts from empty state");
+                BTreeMap::new()
+            }
+        };
+        (None, restored)
     } else {
         let store = StateStore::open(&config.daemon.state_dir)?;
         let loaded = store.load(SystemTime::now())?;

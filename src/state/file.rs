@@ -541,21 +541,3 @@ mod tests {
     }
 }
 
-impl StateStore {
-    /// Reads the state without creating or changing anything (dry run, `status`).
-    pub fn peek(dir: &Path) -> BTreeMap<RecordId, PersistedRecord> {
-        let _ = dir;
-        BTreeMap::new()
-    }
-
-    /// Queues a retry request for a running daemon.
-    pub fn request_retry(&self, record: Option<&str>) -> Result<(), StateError> {
-        let _ = record;
-        Ok(())
-    }
-
-    /// Takes (and deletes) the queued retry requests.
-    pub fn take_retry_requests(&self) -> Vec<Option<String>> {
-        Vec::new()
-    }
-}
