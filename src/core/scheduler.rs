@@ -121,10 +121,12 @@ impl Scheduler {
     ///
     /// - Every call first handles the event, then emits every detection and publish due at
     ///   `now`, so `Tick` needs no special handling and any event can trigger work.
-    /// - `WakeAt(t)` is the earliest deadline, always after `now`: periodic detection and settle
-    ///   deadlines of sources not being detected, and the backoff / refresh time of records that
-    ///   will then be due. It is absent when nothing waits on time (e.g. every source is being
-    ///   detected); the next event re-evaluates. A stray `Tick` is always harmless.
+    /// - `WakeAt(t)` is the earliest deadline, always after `now`: each source's next periodic
+    ///   detection (`check-interval` after the previous one *started*) and settle deadline, and
+    ///   the backoff / refresh time of records that will then be due. A deadline that passed
+    ///   while its source is still being detected is left out (the `Detected` event
+    ///   re-evaluates), so `WakeAt` is absent only when nothing waits on time. A stray `Tick`
+    ///   is always harmless.
     /// - A record is never published while its source's detection is in flight (the result may
     ///   change the payload), while its own publish is in flight, while parked, or before its
     ///   next attempt time.
