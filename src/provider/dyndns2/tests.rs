@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use url::Url;
 
+use super::reply::wait_reply;
 use super::*;
 
 const MIN: Duration = Duration::from_secs(60);
