@@ -4,6 +4,7 @@
 
 pub mod dyndns2;
 pub mod http;
+pub mod message;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -43,6 +44,20 @@ impl AnyProvider {
             ProviderConfig::Dyndns2(c) => {
                 AnyProvider::Dyndns2(dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout))
             }
+        }
+    }
+
+    /// Like [`AnyProvider::new`], with the provider's table name (`[providers.NAME]`) so its
+    /// messages say `dyndns2 provider "NAME"` and `fix providers.NAME.password(-file)`.
+    pub fn named(
+        name: &str,
+        config: &ProviderConfig,
+        clients: HttpClients,
+        timeout: Duration,
+    ) -> AnyProvider {
+        match AnyProvider::new(config, clients, timeout) {
+            AnyProvider::Http(p) => AnyProvider::Http(p.with_name(name)),
+            AnyProvider::Dyndns2(p) => AnyProvider::Dyndns2(p.with_name(name)),
         }
     }
 
