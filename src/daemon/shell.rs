@@ -111,7 +111,7 @@ impl Shell {
             .config
             .providers
             .iter()
-            .map(|(name, c)| (name.clone(), Arc::new(AnyProvider::new(c, clients.clone(), timeout))))
+            .map(|(name, c)| (name.clone(), Arc::new(AnyProvider::new(name, c, clients.clone(), timeout))))
             .collect();
         Ok(())
     }

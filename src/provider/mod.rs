@@ -35,29 +35,22 @@ pub enum AnyProvider {
 }
 
 impl AnyProvider {
-    /// Builds the provider of `config`. `timeout` bounds every request.
-    pub fn new(config: &ProviderConfig, clients: HttpClients, timeout: Duration) -> AnyProvider {
-        match config {
-            ProviderConfig::Http(c) => {
-                AnyProvider::Http(http::HttpProvider::new(c.clone(), clients, timeout))
-            }
-            ProviderConfig::Dyndns2(c) => {
-                AnyProvider::Dyndns2(dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout))
-            }
-        }
-    }
-
-    /// Like [`AnyProvider::new`], with the provider's table name (`[providers.NAME]`) so its
-    /// messages say `dyndns2 provider "NAME"` and `fix providers.NAME.password(-file)`.
-    pub fn named(
+    /// Builds the provider `[providers.NAME]` of `config`; the name appears in its messages
+    /// (`dyndns2 provider "NAME"`, `fix providers.NAME.password(-file)`). `timeout` bounds
+    /// every request.
+    pub fn new(
         name: &str,
         config: &ProviderConfig,
         clients: HttpClients,
         timeout: Duration,
     ) -> AnyProvider {
-        match AnyProvider::new(config, clients, timeout) {
-            AnyProvider::Http(p) => AnyProvider::Http(p.with_name(name)),
-            AnyProvider::Dyndns2(p) => AnyProvider::Dyndns2(p.with_name(name)),
+        match config {
+            ProviderConfig::Http(c) => AnyProvider::Http(
+                http::HttpProvider::new(c.clone(), clients, timeout).with_name(name),
+            ),
+            ProviderConfig::Dyndns2(c) => AnyProvider::Dyndns2(
+                dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout).with_name(name),
+            ),
         }
     }
 

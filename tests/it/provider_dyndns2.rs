@@ -33,7 +33,7 @@ fn provider_for(
         password: Secret::new(password.into()),
         dual_stack,
     });
-    AnyProvider::named(
+    AnyProvider::new(
         "mydyndns",
         &config,
         HttpClients::new(timeout).unwrap(),

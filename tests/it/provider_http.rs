@@ -34,7 +34,7 @@ fn get_config(url: String) -> HttpProviderConfig {
 }
 
 fn provider(config: HttpProviderConfig, timeout: Duration) -> AnyProvider {
-    AnyProvider::named(
+    AnyProvider::new(
         "custom",
         &ProviderConfig::Http(config),
         HttpClients::new(timeout).unwrap(),
