@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::diagnostic::Diagnostics;
 use super::document::{self, Entry};
-use super::raw::RawDaemon;
+use super::raw::{Humantime, RawDaemon};
 use super::records::{self, Targets};
 use super::secrets::SecretReader;
 use super::values::{duration, show};
@@ -119,11 +119,11 @@ fn daemon(entry: &Entry<'_>, config_dir: &Path, diags: &mut Diagnostics) -> Opti
     let raw: RawDaemon = entry.deserialize(diags)?;
     let defaults = DaemonConfig::default();
     let before = diags.len();
-    let mut read = |key: &str, value: &Option<toml::Spanned<String>>, default: Duration| {
+    let mut read = |key: &str, value: &Option<toml::Spanned<Humantime>>, default: Duration| {
         let Some(text) = value else {
             return default;
         };
-        duration(text.get_ref()).unwrap_or_else(|message| {
+        duration(&text.get_ref().0).unwrap_or_else(|message| {
             diags.error(text.span(), entry.key(key), message);
             default
         })
@@ -152,7 +152,7 @@ fn daemon(entry: &Entry<'_>, config_dir: &Path, diags: &mut Diagnostics) -> Opti
 
     // A rule broken by a value the file gives is reported at that value.
     let mut rule =
-        |key: &str, value: &Option<toml::Spanned<String>>, broken: bool, message: String| {
+        |key: &str, value: &Option<toml::Spanned<Humantime>>, broken: bool, message: String| {
             if broken {
                 let span = value
                     .as_ref()

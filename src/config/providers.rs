@@ -194,9 +194,18 @@ fn http(
             ok = false;
         }
         (None, true) => {
+            let given = [
+                ("password", &raw.password),
+                ("password-file", &raw.password_file),
+                ("password-credential", &raw.password_credential),
+            ];
+            let (key, span) = given
+                .iter()
+                .find_map(|(k, v)| v.as_ref().map(|v| (entry.key(k), v.span())))
+                .unwrap_or_else(|| (entry.path.clone(), entry.span()));
             diags.error(
-                entry.span(),
-                entry.path.clone(),
+                span,
+                key,
                 "a password is set but no username; add username (basic auth needs both)",
             );
             ok = false;

@@ -6,24 +6,46 @@
 //! would stop at the first. No struct derives `Debug`: several hold inline secrets.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, IgnoredAny, Visitor};
+use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 type Text = Spanned<String>;
+type DurationText = Spanned<Humantime>;
+
+/// A duration as written (`"90s"`); parsed by the build step. Its own type only so that a
+/// number (`check-interval = 300`) is reported as "expected a duration such as ...".
+pub(super) struct Humantime(pub String);
+
+impl<'de> Deserialize<'de> for Humantime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HumantimeVisitor;
+        impl Visitor<'_> for HumantimeVisitor {
+            type Value = Humantime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration string such as \"90s\", \"5m\" or \"25d\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Humantime, E> {
+                Ok(Humantime(v.to_string()))
+            }
+        }
+        deserializer.deserialize_str(HumantimeVisitor)
+    }
+}
 
 /// `[daemon]`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct RawDaemon {
     pub state_dir: Option<Text>,
-    pub check_interval: Option<Text>,
-    pub settle: Option<Text>,
-    pub refresh_interval: Option<Text>,
-    pub retry_min: Option<Text>,
-    pub retry_max: Option<Text>,
-    pub request_timeout: Option<Text>,
+    pub check_interval: Option<DurationText>,
+    pub settle: Option<DurationText>,
+    pub refresh_interval: Option<DurationText>,
+    pub retry_min: Option<DurationText>,
+    pub retry_max: Option<DurationText>,
+    pub request_timeout: Option<DurationText>,
 }
 
 /// `[sources.NAME]` with `kind = "interface"`.
@@ -108,5 +130,5 @@ pub(super) struct RawRecord {
     pub provider: Text,
     pub source: Text,
     pub families: Option<Spanned<Vec<Text>>>,
-    pub ttl: Option<Text>,
+    pub ttl: Option<DurationText>,
 }

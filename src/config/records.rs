@@ -158,7 +158,7 @@ fn ttl(entry: &Entry<'_>, raw: &RawRecord, diags: &mut Diagnostics) -> Option<Du
     let Some(text) = &raw.ttl else {
         return Some(DEFAULT_TTL);
     };
-    let checked = duration(text.get_ref()).and_then(|ttl| {
+    let checked = duration(&text.get_ref().0).and_then(|ttl| {
         if ttl < Duration::from_secs(1) {
             Err(format!("ttl is {}; it must be at least 1s", show(ttl)))
         } else if ttl.subsec_nanos() != 0 {
