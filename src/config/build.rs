@@ -241,3 +241,7 @@ fn group_or_other_readable(path: &Path) -> Option<u32> {
 fn group_or_other_readable(_path: &Path) -> Option<u32> {
     None
 }
+
+#[cfg(test)]
+#[path = "build_tests.rs"]
+mod tests;

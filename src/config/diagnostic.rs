@@ -200,7 +200,7 @@ mod tests {
                 diag(src.len()..src.len(), "", "eof"),
             ],
         );
-        assert!(errors.rendered[0].ends_with("    x = [\n        ^~"));
+        assert!(errors.rendered[0].ends_with("    x = [\n        ^"));
         assert_eq!(errors.rendered[1], "f.toml:3:2: eof\n    ]\n     ^");
     }
 

@@ -9,6 +9,10 @@ use std::path::{Path, PathBuf};
 
 const DIR: &str = "tests/data/config";
 
+#[expect(
+    clippy::expect_used,
+    reason = "a test helper: a missing data dir fails the test"
+)]
 fn cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(DIR)
         .expect("read tests/data/config")
