@@ -4,6 +4,11 @@
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex_lite::{Captures, Regex};
+
+use super::secrets::is_secret_key;
 
 /// One problem found in a config file, before rendering.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,12 +124,61 @@ fn render_one(path: &Path, source: &str, d: &Diagnostic) -> String {
         .map_or(1, |s| s.chars().count())
         .max(1);
     format!(
-        "{}:{}:{column}: {subject}{}\n    {line}\n    {padding}^{}",
+        "{}:{}:{column}: {subject}{}\n    {}\n    {padding}^{}",
         path.display(),
         at.line,
         d.message,
+        mask_secret_values(line),
         "~".repeat(width - 1),
     )
+}
+
+/// `key = "value"` on a source line (also in inline tables, dotted keys, unclosed strings).
+static KEY_VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r#"(^|[\s{,.])(["']?[A-Za-z0-9_-]+["']?\s*=\s*)("(?:[^"\\]|\\.)*"?|'[^']*'?|[^\s,}#]+)"#,
+    )
+    .ok()
+});
+
+/// The line with the value of every secret-looking key (`password = "..."`) starred out,
+/// char for char so the caret still lines up: a shown source line must not leak a secret
+/// into a terminal or journal.
+fn mask_secret_values(line: &str) -> String {
+    let Some(re) = KEY_VALUE.as_ref() else {
+        // Unreachable (the pattern is constant); hide every value rather than risk a leak.
+        return line.split('=').next().unwrap_or("").to_string() + "= ***";
+    };
+    re.replace_all(line, |caps: &Captures<'_>| {
+        let lead = caps.get(1).map_or("", |m| m.as_str());
+        let key = caps.get(2).map_or("", |m| m.as_str());
+        let value = caps.get(3).map_or("", |m| m.as_str());
+        let name = key
+            .split('=')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches(['"', '\'']);
+        // A template such as "Bearer {token}" names the secret rather than holding it.
+        let is_template = !super::template::pieces(value)
+            .iter()
+            .all(|p| matches!(p, super::template::Piece::Text(_)));
+        if !is_secret_key(name) || is_template {
+            return format!("{lead}{key}{value}");
+        }
+        let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''));
+        let last = value.chars().count().saturating_sub(1);
+        let starred: String = value
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let is_quote = Some(c) == quote && (i == 0 || i == last);
+                if is_quote { c } else { '*' }
+            })
+            .collect();
+        format!("{lead}{key}{starred}")
+    })
+    .into_owned()
 }
 
 /// A 1-based line number and the byte offset where that line starts.
@@ -202,6 +256,43 @@ mod tests {
         );
         assert!(errors.rendered[0].ends_with("    x = [\n        ^"));
         assert_eq!(errors.rendered[1], "f.toml:3:2: eof\n    ]\n     ^");
+    }
+
+    #[test]
+    fn secret_values_are_starred_in_source_lines() {
+        assert_eq!(
+            mask_secret_values(r#"password = "hunter2""#),
+            r#"password = "*******""#
+        );
+        assert_eq!(mask_secret_values(r#"  token = 'abc"#), r#"  token = '***"#);
+        assert_eq!(
+            mask_secret_values(r#"p = { username = "me", password = "a\"b", passwrd = "x" }"#),
+            r#"p = { username = "me", password = "****", passwrd = "*" }"#
+        );
+        assert_eq!(
+            mask_secret_values(r#"providers.p.client-secret="s""#),
+            r#"providers.p.client-secret="*""#
+        );
+        assert_eq!(
+            mask_secret_values(r#"password-file = "/etc/x""#),
+            r#"password-file = "/etc/x""#
+        );
+        assert_eq!(
+            mask_secret_values(r#"url = "https://x""#),
+            r#"url = "https://x""#
+        );
+    }
+
+    #[test]
+    fn unquoted_secret_values_are_starred_and_templates_shown() {
+        assert_eq!(
+            mask_secret_values("password = 123456 # pin"),
+            "password = ****** # pin"
+        );
+        assert_eq!(
+            mask_secret_values(r#"X-Token = "{token}""#),
+            r#"X-Token = "{token}""#
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::diagnostic::{Diagnostic, Diagnostics};
+use super::secrets::is_secret_key;
 use super::values::{one_of, quoted_list};
 
 /// One table of the file, with its key path (`sources.lan`, `records[2]`).
@@ -149,7 +150,19 @@ impl Entry<'_> {
                 let span = e.span().unwrap_or_else(|| self.span());
                 let key = key_path_at(&self.value, span.start, &self.path)
                     .unwrap_or_else(|| self.path.clone());
-                diags.error(span, key, reword(e.message()));
+                let mut message = reword(e.message());
+                // "found integer 123456" would show an unquoted secret; keep only its type.
+                let last = key.rsplit(['.', '"']).find(|s| !s.is_empty()).unwrap_or("");
+                if is_secret_key(last)
+                    && let Some(at) = message.find(", found ")
+                {
+                    let rest = &message[at + ", found ".len()..];
+                    let type_word = rest.split(' ').next().unwrap_or("").to_string();
+                    message.truncate(at);
+                    message.push_str(", found ");
+                    message.push_str(&type_word);
+                }
+                diags.error(span, key, message);
                 None
             }
         }

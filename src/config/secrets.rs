@@ -11,6 +11,17 @@ use super::diagnostic::Diagnostics;
 use super::document::Entry;
 use crate::secret::Secret;
 
+/// Whether a key may hold an inline secret (`password`, `token`, `client-secret`, `api-key`,
+/// also misspelt or in a header name), so its value must not be echoed in a diagnostic.
+/// `*-file` and `*-credential` keys hold names, not secrets.
+pub(crate) fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    let named = ["pass", "token", "secret", "api-key", "apikey", "api_key"]
+        .iter()
+        .any(|word| key.contains(word));
+    named && !key.ends_with("-file") && !key.ends_with("-credential")
+}
+
 /// The three ways one secret may be written in an entry.
 pub(super) struct SecretKeys<'r> {
     /// The key's base name: `password`, `token`, `api-key`.

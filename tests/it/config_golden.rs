@@ -39,6 +39,12 @@ fn config_diagnostics_match_golden_files() {
     assert!(cases.len() >= 15, "expected the golden configs in {DIR}");
     for case in cases {
         let actual = check_output(&case);
+        // The secret the golden configs use; no diagnostic may show it.
+        assert!(
+            !actual.contains("hunter2"),
+            "{}: secret shown:\n{actual}",
+            case.display()
+        );
         let golden = case.with_extension("stderr");
         if update {
             std::fs::write(&golden, &actual).expect("write golden file");
