@@ -8,6 +8,7 @@
 pub mod build;
 pub mod diagnostic;
 mod document;
+mod http_provider;
 mod providers;
 mod raw;
 mod records;
