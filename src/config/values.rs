@@ -95,7 +95,7 @@ pub(super) fn fqdn(text: &str) -> Result<String, String> {
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
         {
             return fail(&format!(
-                "label \"{label}\" contains {c:?} (only letters, digits, '-' and '_' are allowed)"
+                "label \"{label}\" contains {c:?} (only ASCII letters, digits, '-' and '_'; write an international name in its xn-- form)"
             ));
         }
         if label.starts_with('-') || label.ends_with('-') {
