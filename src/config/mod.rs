@@ -7,7 +7,15 @@
 
 pub mod build;
 pub mod diagnostic;
-pub mod raw;
+mod document;
+mod http_provider;
+mod providers;
+mod raw;
+mod records;
+mod secrets;
+mod sources;
+pub mod template;
+mod values;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -10,6 +10,7 @@
 )]
 
 mod cli;
+mod config_golden;
 mod provider_dyndns2;
 mod provider_http;
 mod support;

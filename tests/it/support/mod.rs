@@ -1,6 +1,7 @@
 //! Shared test helpers: free ports, temp dirs, tool checks, running the dynipd binary.
 #![allow(dead_code, reason = "each test module uses a different subset")]
 
+pub mod daemon;
 pub mod dyndns2_server;
 pub mod echo_server;
 pub mod http_server;

@@ -1,0 +1,132 @@
+//! `[providers.NAME]` → `ProviderConfig`: kind dispatch, the checks of each kind, secrets, and
+//! what of a provider goes into its records' fingerprints.
+//! Does not talk to any provider; that is `crate::provider`.
+
+use super::diagnostic::Diagnostics;
+use super::document::Entry;
+use super::http_provider;
+use super::raw::RawDyndns2Provider;
+use super::secrets::{SecretKeys, SecretReader, SecretValue};
+use super::values::{http_url, is_loopback, word};
+use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
+use crate::core::fingerprint::Fingerprint;
+
+/// The kinds this build can publish to.
+const KINDS: &[&str] = &["dyndns2", "http"];
+/// Kinds DESIGN.md names that are not built yet.
+const UNBUILT: &[&str] = &["rfc2136", "dynu", "duckdns", "dyndns-server"];
+
+/// Builds one provider, reading its secrets; every problem is reported, `None` when any.
+/// `warnings` gets odd but legal settings (a password sent over plain http).
+pub(super) fn build(
+    entry: &Entry<'_>,
+    secrets: &mut SecretReader,
+    diags: &mut Diagnostics,
+    warnings: &mut Vec<String>,
+) -> Option<ProviderConfig> {
+    match entry.kind("provider", KINDS, UNBUILT, diags)?.as_str() {
+        "http" => http_provider::build(entry, entry.deserialize(diags)?, secrets, diags, warnings),
+        _ => dyndns2(entry, entry.deserialize(diags)?, secrets, diags, warnings),
+    }
+}
+
+fn dyndns2(
+    entry: &Entry<'_>,
+    raw: RawDyndns2Provider,
+    secrets: &mut SecretReader,
+    diags: &mut Diagnostics,
+    warnings: &mut Vec<String>,
+) -> Option<ProviderConfig> {
+    let url = http_url(raw.url.get_ref())
+        .map_err(|message| diags.error(raw.url.span(), entry.key("url"), message))
+        .ok();
+    let mut ok = true;
+    if raw.username.get_ref().is_empty() {
+        diags.error(
+            raw.username.span(),
+            entry.key("username"),
+            "username is empty",
+        );
+        ok = false;
+    }
+    let dual_stack = match &raw.dual_stack {
+        None => Some(DualStack::default()),
+        Some(text) => match word(text.get_ref(), &["combined", "separate"]) {
+            Ok(0) => Some(DualStack::Combined),
+            Ok(_) => Some(DualStack::Separate),
+            Err(message) => {
+                diags.error(text.span(), entry.key("dual-stack"), message);
+                None
+            }
+        },
+    };
+    let password = secrets.read(
+        entry,
+        &SecretKeys {
+            name: "password",
+            inline: raw.password.as_ref(),
+            file: raw.password_file.as_ref(),
+            credential: raw.password_credential.as_ref(),
+        },
+        true,
+        diags,
+    );
+    let (true, Some(url), Some(dual_stack), SecretValue::Present(password)) =
+        (ok, url, dual_stack, password)
+    else {
+        return None;
+    };
+    if url.scheme() == "http" && !is_loopback(&url) {
+        warnings.push(format!(
+            "{}: the password is sent over plain http; use an https:// url",
+            entry.key("url")
+        ));
+    }
+    Some(ProviderConfig::Dyndns2(Dyndns2ProviderConfig {
+        url,
+        username: raw.username.into_inner(),
+        password,
+        dual_stack,
+    }))
+}
+
+/// Feeds everything of `provider` that shapes an update, secrets included (a new password
+/// un-parks the records that use it), into `fp`.
+pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
+    fp.field(provider.kind().as_bytes());
+    match provider {
+        ProviderConfig::Http(h) => {
+            fp.field(match h.method {
+                HttpMethod::Get => "GET".as_bytes(),
+                HttpMethod::Post => "POST".as_bytes(),
+            });
+            fp.field(h.url.as_bytes());
+            optional(fp, h.body.as_deref());
+            optional(fp, h.content_type.as_deref());
+            fp.field(&(h.headers.len() as u64).to_le_bytes());
+            for (name, value) in &h.headers {
+                fp.field(name.as_bytes()).field(value.as_bytes());
+            }
+            optional(fp, h.username.as_deref());
+            optional(fp, h.password.as_ref().map(|s| s.expose().as_str()));
+            optional(fp, h.token.as_ref().map(|s| s.expose().as_str()));
+            fp.field(h.success.as_str().as_bytes());
+        }
+        ProviderConfig::Dyndns2(d) => {
+            fp.field(d.url.as_str().as_bytes());
+            fp.field(d.username.as_bytes());
+            fp.field(d.password.expose().as_bytes());
+            fp.field(match d.dual_stack {
+                DualStack::Combined => "combined".as_bytes(),
+                DualStack::Separate => "separate".as_bytes(),
+            });
+        }
+    }
+}
+
+fn optional(fp: &mut Fingerprint, value: Option<&str>) {
+    match value {
+        None => fp.field(b"\0none"),
+        Some(v) => fp.field(b"\0some").field(v.as_bytes()),
+    };
+}
