@@ -4,9 +4,9 @@
 //! (`daemon`, `source`, `provider`, `state`, `notify`, `signals`, `logging`). See DESIGN.md.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod core;
-pub mod commands;
 pub mod daemon;
 pub mod exit;
 pub mod http;

@@ -23,5 +23,9 @@ pub fn init(level: LogLevel) {
         .with_target(false)
         .with_ansi(!under_journald && std::io::stderr().is_terminal());
     // A second init (tests) fails harmlessly: the first subscriber stays.
-    let _ = if under_journald { builder.without_time().try_init() } else { builder.try_init() };
+    let _ = if under_journald {
+        builder.without_time().try_init()
+    } else {
+        builder.try_init()
+    };
 }

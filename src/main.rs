@@ -6,7 +6,11 @@ fn main() {
     let cli = match dynipd::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { dynipd::exit::USAGE } else { dynipd::exit::OK };
+            let code = if e.use_stderr() {
+                dynipd::exit::USAGE
+            } else {
+                dynipd::exit::OK
+            };
             let _ = e.print();
             std::process::exit(code);
         }

@@ -28,13 +28,18 @@ impl Notifier {
                 None => Target::Path(PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())),
             }
         });
-        Notifier { target, last_status: String::new() }
+        Notifier {
+            target,
+            last_status: String::new(),
+        }
     }
 
     /// Sends one datagram; failures are ignored (the manager may be gone during shutdown).
     pub fn send(&self, message: &str) {
         let Some(target) = &self.target else { return };
-        let Ok(socket) = UnixDatagram::unbound() else { return };
+        let Ok(socket) = UnixDatagram::unbound() else {
+            return;
+        };
         let _ = match target {
             Target::Path(p) => socket.send_to(message.as_bytes(), p),
             Target::Abstract(name) => {
@@ -59,10 +64,10 @@ impl Notifier {
     /// ping at half the interval).
     pub fn watchdog_interval() -> Option<Duration> {
         let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
-        if let Ok(pid) = std::env::var("WATCHDOG_PID") {
-            if pid.parse::<u32>().ok()? != std::process::id() {
-                return None;
-            }
+        if let Ok(pid) = std::env::var("WATCHDOG_PID")
+            && pid.parse::<u32>().ok()? != std::process::id()
+        {
+            return None;
         }
         (usec > 0).then(|| Duration::from_micros(usec / 2))
     }

@@ -21,17 +21,19 @@ pub enum Request {
 pub fn listen() -> std::io::Result<mpsc::UnboundedReceiver<Request>> {
     let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP, SIGUSR1])?;
     let (tx, rx) = mpsc::unbounded_channel();
-    std::thread::Builder::new().name("signals".into()).spawn(move || {
-        for signal in signals.forever() {
-            let request = match signal {
-                SIGHUP => Request::Reload,
-                SIGUSR1 => Request::Refresh,
-                _ => Request::Stop,
-            };
-            if tx.send(request).is_err() {
-                break;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                let request = match signal {
+                    SIGHUP => Request::Reload,
+                    SIGUSR1 => Request::Refresh,
+                    _ => Request::Stop,
+                };
+                if tx.send(request).is_err() {
+                    break;
+                }
             }
-        }
-    })?;
+        })?;
     Ok(rx)
 }

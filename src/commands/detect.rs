@@ -13,16 +13,22 @@ use crate::source::{AnySource, Explanation};
 /// Runs detection for one source (or all) and prints the explanations.
 pub fn detect(config_path: &Path, only: Option<&str>, json: bool) -> Result<i32, AppError> {
     let config = config::load(config_path)?;
-    if let Some(name) = only {
-        if !config.sources.contains_key(name) {
-            let defined: Vec<String> = config.sources.keys().map(|k| format!("\"{k}\"")).collect();
-            return Err(AppError::Usage(format!("no source named \"{name}\" (defined: {})", defined.join(", "))));
-        }
+    if let Some(name) = only
+        && !config.sources.contains_key(name)
+    {
+        let defined: Vec<String> = config.sources.keys().map(|k| format!("\"{k}\"")).collect();
+        return Err(AppError::Usage(format!(
+            "no source named \"{name}\" (defined: {})",
+            defined.join(", ")
+        )));
     }
     let timeout = config.daemon.request_timeout;
     let clients = HttpClients::new(timeout).map_err(AppError::Internal)?;
-    let wanted: std::collections::BTreeMap<String, Families> =
-        config.source_specs().into_iter().map(|s| (s.name, s.families)).collect();
+    let wanted: std::collections::BTreeMap<String, Families> = config
+        .source_specs()
+        .into_iter()
+        .map(|s| (s.name, s.families))
+        .collect();
     let rt = crate::daemon::runtime()?;
     let mut all = Vec::new();
     for (name, source_config) in &config.sources {
@@ -67,12 +73,24 @@ pub fn render_table(rows: &[Explanation]) -> String {
             current_source = &r.source;
             let _ = writeln!(out, "source \"{}\":", r.source);
         }
-        let place = r.interface.as_deref().or(r.origin.as_deref()).unwrap_or("-");
+        let place = r
+            .interface
+            .as_deref()
+            .or(r.origin.as_deref())
+            .unwrap_or("-");
         let address = r.address.map_or_else(|| "-".to_string(), |a| a.to_string());
         let family = r.family.map_or("-", |f| f.as_str());
-        let flags = if r.flags.is_empty() { String::new() } else { format!(" [{}]", r.flags.join(",")) };
+        let flags = if r.flags.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", r.flags.join(","))
+        };
         let lifetimes = if r.preferred_lifetime.is_some() || r.valid_lifetime.is_some() {
-            format!(" pref={} valid={}", lifetime(r.preferred_lifetime), lifetime(r.valid_lifetime))
+            format!(
+                " pref={} valid={}",
+                lifetime(r.preferred_lifetime),
+                lifetime(r.valid_lifetime)
+            )
         } else {
             String::new()
         };

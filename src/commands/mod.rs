@@ -15,7 +15,13 @@ pub fn execute(cli: Cli) -> i32 {
     let result = match cli.command.unwrap_or(Command::Run) {
         Command::Run => daemon::run(config).map(|()| exit::OK),
         Command::Once { dry_run, force } => daemon::once(config, OnceOptions { dry_run, force })
-            .map(|all_published| if all_published { exit::OK } else { exit::NOT_PUBLISHED }),
+            .map(|all_published| {
+                if all_published {
+                    exit::OK
+                } else {
+                    exit::NOT_PUBLISHED
+                }
+            }),
         Command::Check => check(config),
         Command::Detect { source, json } => detect::detect(config, source.as_deref(), json),
         Command::Status { json } => status::status(config, json),

@@ -12,11 +12,18 @@ use crate::state::StateStore;
 /// Runs the command.
 pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> {
     let config = config::load(config_path)?;
-    if let Some(name) = record {
-        if config.record(name).is_none() {
-            let names: Vec<String> = config.records.iter().map(|r| format!("\"{}\"", r.name)).collect();
-            return Err(AppError::Usage(format!("no record named \"{name}\" (configured: {})", names.join(", "))));
-        }
+    if let Some(name) = record
+        && config.record(name).is_none()
+    {
+        let names: Vec<String> = config
+            .records
+            .iter()
+            .map(|r| format!("\"{}\"", r.name))
+            .collect();
+        return Err(AppError::Usage(format!(
+            "no record named \"{name}\" (configured: {})",
+            names.join(", ")
+        )));
     }
     let what = record.map_or_else(|| "every record".to_string(), |r| format!("record \"{r}\""));
     // `existing`, not `open`: root running this before the daemon's first start must not
@@ -28,9 +35,13 @@ pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> 
     let store = StateStore::existing(&config.daemon.state_dir)?;
     if let Some(pid) = running_daemon(&config.daemon.state_dir) {
         store.request_retry(record)?;
-        let sent = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status();
+        let sent = std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status();
         if !sent.is_ok_and(|s| s.success()) {
-            return Err(AppError::Internal(format!("cannot signal the daemon (pid {pid}); the retry request waits for its next reload")));
+            return Err(AppError::Internal(format!(
+                "cannot signal the daemon (pid {pid}); the retry request waits for its next reload"
+            )));
         }
         println!("asked the running daemon (pid {pid}) to retry {what}");
         return Ok(crate::exit::OK);
@@ -38,7 +49,9 @@ pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> 
     let mut loaded = store.load(SystemTime::now())?;
     let mut released = 0;
     for (name, state) in loaded.records.iter_mut() {
-        if record.is_none_or(|r| r == name) && (state.parked.is_some() || state.next_attempt.is_some() || state.attempts > 0) {
+        if record.is_none_or(|r| r == name)
+            && (state.parked.is_some() || state.next_attempt.is_some() || state.attempts > 0)
+        {
             state.parked = None;
             state.next_attempt = None;
             state.attempts = 0;

@@ -50,15 +50,23 @@ pub fn status(config_path: &Path, json: bool) -> Result<i32, AppError> {
     }
     for r in &config.records {
         let s = records.get(&r.name).unwrap_or(&empty);
-        println!("{} (provider \"{}\", source \"{}\")", r.name, r.provider, r.source);
+        println!(
+            "{} (provider \"{}\", source \"{}\")",
+            r.name, r.provider, r.source
+        );
         match time(s.published_at) {
             Some(at) => println!("  published: {} at {at}", s.published),
-            None if !s.published.is_empty() => println!("  published: {} (time unknown)", s.published),
+            None if !s.published.is_empty() => {
+                println!("  published: {} (time unknown)", s.published)
+            }
             None => println!("  published: nothing yet"),
         }
         if let Some(reason) = &s.parked {
             println!("  PARKED: {reason}");
-            println!("  (fix the config and reload, or run: dynipd retry {})", r.name);
+            println!(
+                "  (fix the config and reload, or run: dynipd retry {})",
+                r.name
+            );
         }
         if let Some(e) = &s.last_error {
             println!("  last error ({}): {}", e.class, e.message);

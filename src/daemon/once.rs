@@ -8,8 +8,8 @@ use tokio::sync::mpsc;
 use tracing::warn;
 
 use crate::config;
-use crate::core::scheduler::RecordStatus;
 use crate::core::Event;
+use crate::core::scheduler::RecordStatus;
 use crate::state::StateStore;
 
 use super::AppError;
@@ -50,7 +50,11 @@ pub fn once(config_path: &Path, options: OnceOptions) -> Result<bool, AppError> 
         }
         (Some(store), loaded.records)
     };
-    let mode = if options.dry_run { Mode::DryRun } else { Mode::Live };
+    let mode = if options.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Live
+    };
     let rt = super::runtime()?;
     rt.block_on(async move {
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -79,17 +83,26 @@ fn report(shell: &Shell, dry_run: bool) -> bool {
     for record in &shell.config.records {
         let state = snapshot.get(&record.name);
         let published = state.map(|s| s.published).unwrap_or_default();
-        let error = state.and_then(|s| s.last_error.as_ref()).map(|e| e.message.clone()).unwrap_or_default();
+        let error = state
+            .and_then(|s| s.last_error.as_ref())
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
         let (ok, line) = if dry_run && shell.planned.contains(&record.name) {
             (true, "would be sent (dry run)".to_string())
         } else {
             match shell.scheduler.record_status(&record.name) {
                 RecordStatus::UpToDate => (true, format!("published {published}")),
-                RecordStatus::Unknown => (false, "no address detected; nothing published".to_string()),
-                RecordStatus::Pending => (false, format!("not published: {error}")),
-                RecordStatus::Waiting { next_attempt } => {
-                    (false, format!("not published: {error}; next attempt {}", timestamp(next_attempt)))
+                RecordStatus::Unknown => {
+                    (false, "no address detected; nothing published".to_string())
                 }
+                RecordStatus::Pending => (false, format!("not published: {error}")),
+                RecordStatus::Waiting { next_attempt } => (
+                    false,
+                    format!(
+                        "not published: {error}; next attempt {}",
+                        timestamp(next_attempt)
+                    ),
+                ),
                 RecordStatus::Parked { reason } => (false, format!("parked: {reason}")),
             }
         };

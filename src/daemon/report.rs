@@ -15,18 +15,35 @@ pub fn timestamp(t: SystemTime) -> String {
 /// Logs one report.
 pub fn log(report: &Report) {
     match report {
-        Report::AddressChanged { source, family, old, new } => match old {
-            Some(old) => info!(source = %source, family = %family, old = %old, new = %new, "address changed"),
+        Report::AddressChanged {
+            source,
+            family,
+            old,
+            new,
+        } => match old {
+            Some(old) => {
+                info!(source = %source, family = %family, old = %old, new = %new, "address changed")
+            }
             None => info!(source = %source, family = %family, address = %new, "address detected"),
         },
-        Report::DetectionFailed { source, family, message, repeated } => {
+        Report::DetectionFailed {
+            source,
+            family,
+            message,
+            repeated,
+        } => {
             if *repeated {
                 debug!(source = %source, family = %family, "{message} (still failing)");
             } else {
                 warn!(source = %source, family = %family, "{message}; keeping the published address");
             }
         }
-        Report::Published { record, addresses, reason, recovered } => {
+        Report::Published {
+            record,
+            addresses,
+            reason,
+            recovered,
+        } => {
             let why = match reason {
                 PublishReason::Changed => "changed",
                 PublishReason::Refresh => "refresh",
@@ -39,10 +56,18 @@ pub fn log(report: &Report) {
                     if *attempts == 1 { "" } else { "s" },
                     humantime::format_duration(std::time::Duration::from_secs(since.as_secs()))
                 ),
-                None => info!(record = %record, addresses = %addresses, reason = why, "record published"),
+                None => {
+                    info!(record = %record, addresses = %addresses, reason = why, "record published")
+                }
             }
         }
-        Report::RetryScheduled { record, failure, attempt, next_attempt, repeated } => {
+        Report::RetryScheduled {
+            record,
+            failure,
+            attempt,
+            next_attempt,
+            repeated,
+        } => {
             let next = timestamp(*next_attempt);
             if *repeated {
                 debug!(record = %record, class = %failure.class, attempt, next_attempt = %next, "{} (still failing)", failure.message);
@@ -62,6 +87,8 @@ pub fn log(report: &Report) {
                 );
             }
         }
-        Report::Unparked { record, why } => info!(record = %record, "record released from parking: {why}"),
+        Report::Unparked { record, why } => {
+            info!(record = %record, "record released from parking: {why}")
+        }
     }
 }

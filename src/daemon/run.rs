@@ -26,7 +26,8 @@ pub fn run(config_path: &Path) -> Result<(), AppError> {
 }
 
 async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Result<(), AppError> {
-    let mut signals = signals::listen().map_err(|e| AppError::Internal(format!("cannot install signal handlers: {e}")))?;
+    let mut signals = signals::listen()
+        .map_err(|e| AppError::Internal(format!("cannot install signal handlers: {e}")))?;
     for w in &config.warnings {
         warn!("{w}");
     }
@@ -92,7 +93,9 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
 
 fn reload(shell: &mut Shell, config_path: &Path) {
     match config::load(config_path) {
-        Err(errors) => error!("SIGHUP: the new config is invalid; keeping the running one\n{errors}"),
+        Err(errors) => {
+            error!("SIGHUP: the new config is invalid; keeping the running one\n{errors}")
+        }
         Ok(config) => {
             if config.daemon.state_dir != shell.config.daemon.state_dir {
                 warn!("SIGHUP: a new state-dir takes effect only after a restart");
@@ -106,7 +109,9 @@ fn reload(shell: &mut Shell, config_path: &Path) {
                     log_startup(&shell.config);
                     shell.handle(Event::Start);
                 }
-                Err(e) => error!("SIGHUP: cannot apply the new config ({e}); keeping the running one"),
+                Err(e) => {
+                    error!("SIGHUP: cannot apply the new config ({e}); keeping the running one")
+                }
             }
         }
     }

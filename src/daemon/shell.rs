@@ -67,7 +67,14 @@ impl Shell {
         tx: mpsc::UnboundedSender<TaskResult>,
     ) -> Result<Shell, AppError> {
         let now = SystemTime::now();
-        let scheduler = Scheduler::new(config.timing(), config.source_specs(), config.record_specs(), restored, now, seed());
+        let scheduler = Scheduler::new(
+            config.timing(),
+            config.source_specs(),
+            config.record_specs(),
+            restored,
+            now,
+            seed(),
+        );
         let mut shell = Shell {
             config,
             scheduler,
@@ -91,7 +98,14 @@ impl Shell {
     /// persisted state; records whose fingerprint changed are un-parked by the core.
     pub fn reconfigure(&mut self, config: Config) -> Result<(), AppError> {
         let snapshot = self.scheduler.snapshot();
-        self.scheduler = Scheduler::new(config.timing(), config.source_specs(), config.record_specs(), snapshot, SystemTime::now(), seed());
+        self.scheduler = Scheduler::new(
+            config.timing(),
+            config.source_specs(),
+            config.record_specs(),
+            snapshot,
+            SystemTime::now(),
+            seed(),
+        );
         self.config = config;
         self.generation += 1;
         self.build_parts()
@@ -104,14 +118,29 @@ impl Shell {
             .config
             .sources
             .iter()
-            .map(|(name, c)| (name.clone(), Arc::new(AnySource::new(name, c, clients.clone(), timeout))))
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    Arc::new(AnySource::new(name, c, clients.clone(), timeout)),
+                )
+            })
             .collect();
-        self.source_families = self.config.source_specs().into_iter().map(|s| (s.name, s.families)).collect();
+        self.source_families = self
+            .config
+            .source_specs()
+            .into_iter()
+            .map(|s| (s.name, s.families))
+            .collect();
         self.providers = self
             .config
             .providers
             .iter()
-            .map(|(name, c)| (name.clone(), Arc::new(AnyProvider::new(name, c, clients.clone(), timeout))))
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    Arc::new(AnyProvider::new(name, c, clients.clone(), timeout)),
+                )
+            })
             .collect();
         Ok(())
     }
@@ -127,7 +156,7 @@ impl Shell {
         for action in actions {
             match action {
                 Action::Detect { source } => self.detect(source),
-                Action::Publish { provider, items } => self.publish(&provider, items),
+                Action::Publish { provider, items } => self.publish(&provider, &items),
                 Action::SaveState => self.save(),
                 Action::WakeAt(at) => self.wake = Some(at),
                 Action::Report(r) => report::log(&r),
@@ -136,7 +165,9 @@ impl Shell {
     }
 
     fn detect(&mut self, source: String) {
-        let (Some(s), Some(&families)) = (self.sources.get(&source), self.source_families.get(&source)) else {
+        let (Some(s), Some(&families)) =
+            (self.sources.get(&source), self.source_families.get(&source))
+        else {
             error!(source = %source, "internal error: detection asked for an unknown source");
             return;
         };
@@ -153,13 +184,19 @@ impl Shell {
             } else {
                 s.detect(families).await
             };
-            let _ = tx.send(TaskResult { generation, event: Event::Detected { source, detection } });
+            let _ = tx.send(TaskResult {
+                generation,
+                event: Event::Detected { source, detection },
+            });
         });
     }
 
-    fn publish(&mut self, provider: &str, items: Vec<crate::core::PublishItem>) {
+    fn publish(&mut self, provider: &str, items: &[crate::core::PublishItem]) {
         let Some(p) = self.providers.get(provider) else {
-            error!(provider, "internal error: publish asked for an unknown provider");
+            error!(
+                provider,
+                "internal error: publish asked for an unknown provider"
+            );
             return;
         };
         let snapshot = self.scheduler.snapshot();
@@ -172,13 +209,19 @@ impl Shell {
                     families: record.families,
                     ttl: record.ttl,
                     addresses: item.addresses,
-                    cache: snapshot.get(&record.name).map(|s| s.provider_cache.clone()).unwrap_or_default(),
+                    cache: snapshot
+                        .get(&record.name)
+                        .map(|s| s.provider_cache.clone())
+                        .unwrap_or_default(),
                 })
             })
             .collect();
         if self.mode == Mode::DryRun {
             let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-            println!("would send via provider \"{provider}\" for {}:", names.join(", "));
+            println!(
+                "would send via provider \"{provider}\" for {}:",
+                names.join(", ")
+            );
             for request in p.plan(&targets) {
                 println!("  {}", request.replace('\n', "\n  "));
             }
@@ -193,7 +236,10 @@ impl Shell {
             let mut pending: BTreeSet<RecordId> = targets.iter().map(|t| t.name.clone()).collect();
             for (record, result) in p.publish(&targets).await {
                 if pending.remove(&record) {
-                    let _ = tx.send(TaskResult { generation, event: Event::Published { record, result } });
+                    let _ = tx.send(TaskResult {
+                        generation,
+                        event: Event::Published { record, result },
+                    });
                 }
             }
             // A provider must answer for every target; one that does not is a bug, and the
@@ -203,7 +249,13 @@ impl Shell {
                     class: crate::core::ErrorClass::Protocol,
                     message: "internal error: provider returned no outcome for this record".into(),
                 };
-                let _ = tx.send(TaskResult { generation, event: Event::Published { record, result: Err(failure) } });
+                let _ = tx.send(TaskResult {
+                    generation,
+                    event: Event::Published {
+                        record,
+                        result: Err(failure),
+                    },
+                });
             }
         });
     }
@@ -236,8 +288,16 @@ impl Shell {
     /// The one-line summary for sd_notify STATUS= (e.g. "3 records published, 1 parked").
     pub fn status_line(&self) -> String {
         let s = self.scheduler.summary();
-        let mut parts = vec![format!("{} record{} published", s.published, if s.published == 1 { "" } else { "s" })];
-        for (n, word) in [(s.pending, "pending"), (s.failing, "failing"), (s.parked, "parked")] {
+        let mut parts = vec![format!(
+            "{} record{} published",
+            s.published,
+            if s.published == 1 { "" } else { "s" }
+        )];
+        for (n, word) in [
+            (s.pending, "pending"),
+            (s.failing, "failing"),
+            (s.parked, "parked"),
+        ] {
             if n > 0 {
                 parts.push(format!("{n} {word}"));
             }
@@ -248,9 +308,16 @@ impl Shell {
     /// How long to sleep until the scheduler's next wake-up, bounded so a wall-clock jump is
     /// noticed within one check interval.
     pub fn sleep_duration(&self) -> Duration {
-        let cap = self.config.daemon.check_interval.max(Duration::from_secs(1));
+        let cap = self
+            .config
+            .daemon
+            .check_interval
+            .max(Duration::from_secs(1));
         match self.wake {
-            Some(at) => at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO).min(cap),
+            Some(at) => at
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+                .min(cap),
             None => cap,
         }
     }
@@ -260,6 +327,11 @@ impl Shell {
 fn seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
     h.finish()
 }

@@ -88,7 +88,12 @@ pub fn explain_candidates(
             return (Vec::new(), all_failed(families, &message));
         }
     }
-    let (judged, detection) = select::select_on(config.interface.as_deref(), &candidates, config.policy, families);
+    let (judged, detection) = select::select_on(
+        config.interface.as_deref(),
+        &candidates,
+        config.policy,
+        families,
+    );
     let explanations = judged
         .into_iter()
         .map(|j| to_explanation(source, j))

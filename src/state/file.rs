@@ -540,4 +540,3 @@ mod tests {
         assert!(store.request_retry(Some("")).is_err());
     }
 }
-

@@ -22,7 +22,12 @@ fn help_and_version_exit_0() {
 #[test]
 fn check_accepts_the_shipped_example_config() {
     let out = run_dynipd("packaging/dynipd.toml".as_ref(), &["check"]);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("packaging/dynipd.toml: ok"));
 }
 
@@ -39,8 +44,14 @@ fn check_reports_every_error_with_position_and_exits_78() {
     assert_eq!(out.status.code(), Some(78));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let path = cfg.display().to_string();
-    assert!(stderr.contains(&format!("{path}:2:")), "duration error located: {stderr}");
-    assert!(stderr.contains(&format!("{path}:9:")), "provider error located: {stderr}");
+    assert!(
+        stderr.contains(&format!("{path}:2:")),
+        "duration error located: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path}:9:")),
+        "provider error located: {stderr}"
+    );
     assert!(stderr.contains('^'), "caret under the culprit: {stderr}");
 }
 
@@ -49,11 +60,18 @@ fn bad_config_exits_78_before_touching_state() {
     let dir = temp_dir();
     let state = dir.path().join("state");
     let cfg = dir.path().join("bad.toml");
-    fs::write(&cfg, format!("[daemon]\nstate-dir = \"{}\"\nbogus = 1\n", state.display())).unwrap();
+    fs::write(
+        &cfg,
+        format!("[daemon]\nstate-dir = \"{}\"\nbogus = 1\n", state.display()),
+    )
+    .unwrap();
     for args in [&["run"][..], &["once"], &["status"], &["retry"]] {
         let out = run_dynipd(&cfg, args);
         assert_eq!(out.status.code(), Some(78), "{args:?}: {out:?}");
-        assert!(!state.exists(), "{args:?} created the state dir despite a bad config");
+        assert!(
+            !state.exists(),
+            "{args:?} created the state dir despite a bad config"
+        );
     }
 }
 
@@ -66,7 +84,11 @@ fn quickstart_dry_run_shows_candidates_and_writes_nothing() {
     let rewritten: String = original
         .lines()
         .map(|l| {
-            if l.trim_start().starts_with("state-dir") { format!("state-dir = \"{}\"", state.display()) } else { l.to_string() }
+            if l.trim_start().starts_with("state-dir") {
+                format!("state-dir = \"{}\"", state.display())
+            } else {
+                l.to_string()
+            }
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -75,10 +97,16 @@ fn quickstart_dry_run_shows_candidates_and_writes_nothing() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
     assert!(stdout.contains("source \""), "candidates listed: {stdout}");
-    assert!(stdout.contains("loopback address"), "loopback shown as rejected with a reason: {stdout}");
+    assert!(
+        stdout.contains("loopback address"),
+        "loopback shown as rejected with a reason: {stdout}"
+    );
     if out.status.code() == Some(0) {
         assert!(stdout.contains("would send via provider"), "{stdout}");
-        assert!(stdout.contains("GET http://127.0.0.1"), "exact request printed: {stdout}");
+        assert!(
+            stdout.contains("GET http://127.0.0.1"),
+            "exact request printed: {stdout}"
+        );
     }
     assert!(!state.exists(), "a dry run must not create state");
 }

@@ -24,8 +24,12 @@ impl Daemon {
     /// Like `start`, with extra environment variables.
     pub fn start_with_env(config: &Path, level: &str, env: &[(&str, &str)]) -> Daemon {
         let mut cmd = dynipd();
-        cmd.arg("--config").arg(config).args(["--log-level", level, "run"]);
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        cmd.arg("--config")
+            .arg(config)
+            .args(["--log-level", level, "run"]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -66,11 +70,21 @@ impl Daemon {
     pub fn wait_for_log_count(&self, needle: &str, n: usize, timeout: Duration) {
         let deadline = Instant::now() + timeout;
         loop {
-            let count = self.stderr.lock().unwrap().iter().filter(|l| l.contains(needle)).count();
+            let count = self
+                .stderr
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains(needle))
+                .count();
             if count >= n {
                 return;
             }
-            assert!(Instant::now() < deadline, "no {n}× {needle:?} in the log within {timeout:?}:\n{}", self.stderr());
+            assert!(
+                Instant::now() < deadline,
+                "no {n}× {needle:?} in the log within {timeout:?}:\n{}",
+                self.stderr()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -97,7 +111,10 @@ impl Daemon {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("dynipd did not stop within 10 s of SIGTERM:\n{}", self.stderr());
+                panic!(
+                    "dynipd did not stop within 10 s of SIGTERM:\n{}",
+                    self.stderr()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
