@@ -4,6 +4,9 @@ use url::Url;
 
 use crate::secret::Secret;
 
+/// The shortest secret `mask_secrets` looks for.
+pub const MIN_MASKED_LEN: usize = 4;
+
 /// The URL without userinfo, with every query value masked: `https://h/p?token=***`.
 pub fn redact_url(url: &Url) -> String {
     let mut shown = url.clone();
@@ -22,12 +25,15 @@ pub fn redact_url(url: &Url) -> String {
 }
 
 /// `text` with every occurrence of each secret — raw, URL-encoded (both `%20` and `+` forms)
-/// — replaced by `***`. Empty secrets are ignored.
+/// — replaced by `***`. Secrets shorter than [`MIN_MASKED_LEN`] are not searched for: masking
+/// every `p` of a message would destroy it while hiding nothing (such a secret is guessable).
+/// URLs are redacted structurally by [`redact_url`] before this runs, so a short secret in a
+/// query is still hidden.
 pub fn mask_secrets(text: &str, secrets: &[Secret<String>]) -> String {
     let mut out = text.to_string();
     for secret in secrets {
         let raw = secret.expose();
-        if raw.is_empty() {
+        if raw.chars().count() < MIN_MASKED_LEN {
             continue;
         }
         let encoded: String = url::form_urlencoded::byte_serialize(raw.as_bytes()).collect();
@@ -52,6 +58,12 @@ mod tests {
         );
         let plain = Url::parse("https://example.net/a/b").unwrap();
         assert_eq!(redact_url(&plain), "https://example.net/a/b");
+    }
+
+    #[test]
+    fn very_short_secrets_do_not_shred_messages() {
+        let s = vec![Secret::new("p".to_string())];
+        assert_eq!(mask_secrets("http://h/update", &s), "http://h/update");
     }
 
     #[test]

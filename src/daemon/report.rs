@@ -72,7 +72,7 @@ pub fn log(report: &Report) {
             if *repeated {
                 debug!(record = %record, class = %failure.class, attempt, next_attempt = %next, "{} (still failing)", failure.message);
             } else {
-                warn!(record = %record, class = %failure.class, attempt, next_attempt = %next, "{}; retrying later", failure.message);
+                warn!(record = %record, class = %failure.class, attempt, next_attempt = %next, "{}", failure.message);
             }
         }
         Report::Parked { record, failure } => {

@@ -11,6 +11,7 @@
 
 mod cli;
 mod config_golden;
+mod e2e;
 mod provider_dyndns2;
 mod provider_http;
 mod support;
