@@ -48,4 +48,8 @@ for cfg in packaging/dynipd.toml examples/*.toml; do
 done
 
 echo "== cargo test"
-cargo test --quiet 2>&1 | tee /tmp/dynipd-test.log
+log=$(mktemp)
+cargo test --quiet 2>&1 | tee "$log"
+passed=$(grep -oE 'test result: [a-z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+echo "tests: ${passed} passed, ${failed} failed"
