@@ -564,3 +564,32 @@ fn assert_no_secret(outputs: &[String], secrets: &[&str], user: &str) {
         }
     }
 }
+
+#[test]
+fn retry_command_reaches_a_running_daemon() {
+    let server = Dyndns2Server::start(USER, PASSWORD, &[HOST]);
+    let s = Setup::new(
+        "",
+        &(dyndns2_provider("dd", &server.update_url(), "wrong-password") + &record(HOST, "dd")),
+    );
+    let daemon = Daemon::start(&s.config, "info");
+    daemon.wait_for_log("badauth", Duration::from_secs(10));
+    assert_eq!(server.count(), 1);
+    let out = run_dynipd(&s.config, &["retry", HOST]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("asked the running daemon"),
+        "{}",
+        text(&out.stdout)
+    );
+    server.wait_for_requests(2, Duration::from_secs(10));
+    daemon.wait_for_log_count("badauth", 2, Duration::from_secs(10));
+    let (status, _) = daemon.stop();
+    assert_eq!(status.code(), Some(0));
+    let out = run_dynipd(&s.config, &["retry", "no-such.example.org"]);
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "unknown record is a usage error"
+    );
+}
