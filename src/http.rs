@@ -97,6 +97,21 @@ impl Request {
     }
 }
 
+/// RFC 9110 §5.1: a header name is a token.
+pub fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// RFC 9110 §5.5, visible ASCII, space and tab only: no CR/LF can split a header.
+pub fn is_header_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+}
+
 /// A reply with its body read up to a cap.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {

@@ -2,6 +2,7 @@
 //! basic auth, token, success regex. Template syntax is `config::template`.
 //! Does not send anything; that is `provider::http`.
 
+use crate::http::{is_header_name, is_header_value};
 use toml::Spanned;
 use url::Url;
 
@@ -279,17 +280,4 @@ fn token_is_needed(entry: &Entry<'_>, raw: &RawHttpProvider, diags: &mut Diagnos
         }
     }
     ok
-}
-
-/// RFC 9110 §5.1: a header name is a token.
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// RFC 9110 §5.5: no control characters except tab.
-fn is_header_value(value: &str) -> bool {
-    !value.chars().any(|c| c.is_control() && c != '\t')
 }

@@ -3,6 +3,7 @@
 //! record, and a reply judged by status and the `success` regex.
 //! Does not decide when to publish (`core::scheduler`) nor send bytes (`crate::http`).
 
+use crate::http::{is_header_name, is_header_value};
 use std::time::Duration;
 
 use url::Url;
@@ -263,21 +264,6 @@ impl HttpProvider {
             .cloned()
             .collect()
     }
-}
-
-/// RFC 9110 §5.1: a token.
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// RFC 9110 §5.5, visible ASCII, space and tab only: no CR/LF can split a header.
-fn is_header_value(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
 }
 
 #[cfg(test)]
