@@ -55,6 +55,13 @@ pub enum Command {
         /// The record's name.
         record: Option<String>,
     },
+    /// Write the man pages and shell completions (packaging; see commands/generate.rs).
+    #[command(hide = true)]
+    Generate {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 /// `--log-level` values.

@@ -1,6 +1,7 @@
 //! The subcommands other than `run` and `once`, and the dispatcher `main.rs` calls.
 
 pub mod detect;
+pub mod generate;
 pub mod retry;
 pub mod status;
 
@@ -20,6 +21,7 @@ pub fn execute(cli: Cli) -> i32 {
         Command::Detect { source, json } => detect::detect(config, source.as_deref(), json),
         Command::Status { json } => status::status(config, json),
         Command::Retry { record } => retry::retry(config, record.as_deref()),
+        Command::Generate { out } => generate::generate(&out),
     };
     match result {
         Ok(code) => code,
