@@ -1,3 +1,4 @@
 //! dynipd's one integration-test binary (STYLE.md §7): a module per area, shared `support/`.
 
+mod notify;
 mod support;
