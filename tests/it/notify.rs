@@ -57,6 +57,25 @@ fn notify_lifecycle_under_the_units_sandbox() {
         .prefix("dynipd-sandbox-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .expect("temp dir");
+    let can_unshare = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "mount",
+            "-t",
+            "tmpfs",
+            "tmpfs",
+        ])
+        .arg(dir.path())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !can_unshare {
+        skip_or_fail("mount namespaces are not available here (unshare --mount failed)");
+        return;
+    }
     let setup = Setup::new(dir.path());
     // The daemon runs as nobody (65534): it may enter the directory and read the config,
     // use the socket, and own its state directory, as the unit's StateDirectory= arranges.
