@@ -47,6 +47,9 @@ for cfg in packaging/dynipd.toml examples/*.toml; do
   target/debug/dynipd --config "$cfg" check
 done
 
+# Units, .deb, throwaway-root install (#8): a release build, so CI only unless asked for.
+if [ "${CI:-}" = true ] || [ "${DYNIPD_TEST_PACKAGING:-}" = 1 ]; then bash tests/packaging.sh; fi
+
 echo "== cargo test"
 log=$(mktemp)
 cargo test --quiet 2>&1 | tee "$log"

@@ -1,6 +1,7 @@
 //! The subcommands other than `run` and `once`, and the dispatcher `main.rs` calls.
 
 pub mod detect;
+pub mod generate;
 pub mod retry;
 pub mod status;
 
