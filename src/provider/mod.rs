@@ -4,6 +4,7 @@
 
 pub mod dyndns2;
 pub mod http;
+pub mod rfc2136;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
