@@ -535,33 +535,52 @@ async fn bench_1000_records_over_20_zones() {
     };
     let serials = |named: &Named| -> u32 { zones.iter().map(|z| named.soa_serial(z)).sum() };
 
-    for verify in [true, false] {
-        let octet = if verify { 100 } else { 101 };
+    // (verify, concurrent): providers one after the other, or all at once on the one
+    // current-thread runtime (as a daemon may when several providers are due together).
+    let modes = [(true, false), (false, false), (true, true), (false, true)];
+    for (round_no, (verify, concurrent)) in modes.into_iter().enumerate() {
+        let octet = 100 + u8::try_from(round_no).unwrap();
         let work = round(octet);
-        let providers: Vec<Rfc2136Provider> = zones
+        let providers: Vec<std::sync::Arc<Rfc2136Provider>> = zones
             .iter()
             .map(|z| {
                 let mut c = config(&named, z, "dynipd-sha256");
                 c.verify = verify;
-                Rfc2136Provider::new(c, Duration::from_secs(10))
+                std::sync::Arc::new(Rfc2136Provider::new(c, Duration::from_secs(10)))
             })
             .collect();
         let before = serials(&named);
         let started = Instant::now();
         let mut ok = 0;
-        for (provider, (_, targets)) in providers.iter().zip(&work) {
-            ok += provider
-                .publish(targets)
-                .await
-                .iter()
-                .filter(|(_, o)| o.is_ok())
-                .count();
+        if concurrent {
+            let mut tasks = tokio::task::JoinSet::new();
+            for (provider, (_, targets)) in providers.iter().zip(work.clone()) {
+                let provider = provider.clone();
+                tasks.spawn(async move { provider.publish(&targets).await });
+            }
+            while let Some(outcomes) = tasks.join_next().await {
+                ok += outcomes.unwrap().iter().filter(|(_, o)| o.is_ok()).count();
+            }
+        } else {
+            for (provider, (_, targets)) in providers.iter().zip(&work) {
+                ok += provider
+                    .publish(targets)
+                    .await
+                    .iter()
+                    .filter(|(_, o)| o.is_ok())
+                    .count();
+            }
         }
         let elapsed = started.elapsed();
         let messages = serials(&named) - before;
+        let how = if concurrent {
+            "concurrent"
+        } else {
+            "sequential"
+        };
         println!(
-            "BENCH dynipd verify={verify}: {ok} records published in {:.1} ms, {messages} UPDATE \
-             messages (serial steps)",
+            "BENCH dynipd ({how} providers, verify={verify}): {ok} records published in {:.1} \
+             ms, {messages} UPDATE messages (serial steps)",
             elapsed.as_secs_f64() * 1000.0
         );
         assert_eq!(ok, 1000);
@@ -577,7 +596,7 @@ async fn bench_1000_records_over_20_zones() {
         return;
     }
     let key = named.key("dynipd-sha256");
-    let work = round(102);
+    let work = round(110);
     let before = serials(&named);
     let started = Instant::now();
     for (zone, targets) in &work {
@@ -613,5 +632,5 @@ async fn bench_1000_records_over_20_zones() {
          UPDATE messages (serial steps)",
         elapsed.as_secs_f64() * 1000.0
     );
-    assert_eq!(named.query("host49.zone20.test", "A"), ["198.51.102.49"]);
+    assert_eq!(named.query("host49.zone20.test", "A"), ["198.51.110.49"]);
 }
