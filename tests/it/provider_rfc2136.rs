@@ -296,6 +296,22 @@ async fn zone_that_allows_no_update_is_refused() {
 }
 
 #[tokio::test]
+async fn zone_refusing_everything_costs_a_bounded_number_of_messages() {
+    let Some(named) = Named::new() else { return };
+    let p = provider(&named, LOCKED_ZONE, "dynipd-sha256");
+    let targets: Vec<Target> = (0..300)
+        .map(|i| target(&format!("h{i}.locked.test"), Some("198.51.100.1"), None))
+        .collect();
+    let outcomes = p.publish(&targets).await;
+    assert_eq!(outcomes.len(), 300);
+    for (_, outcome) in &outcomes {
+        assert_eq!(outcome.clone().unwrap_err().class, ErrorClass::Rejected);
+    }
+    let denied = named.log().lines().filter(|l| l.contains("denied")).count();
+    assert!((1..=65).contains(&denied), "{denied} messages");
+}
+
+#[tokio::test]
 async fn zone_not_served_is_rejected() {
     let Some(named) = Named::new() else { return };
     let p = provider(&named, "unserved.test", "dynipd-sha256");

@@ -200,12 +200,12 @@ impl fmt::Display for Rfc2136Error {
                 f,
                 "update policy of zone {zone} refuses name {} for key '{key}' (REFUSED) — grant \
                  the key these names and types (update-policy or allow-update)",
-                names.join(", ")
+                list(names)
             ),
             NotZone { zone, names } => write!(
                 f,
                 "server says {} is not in zone {zone} (NOTZONE) — check zone and the record name",
-                names.join(", ")
+                list(names)
             ),
             NotAuth { server, zone } => write!(
                 f,
@@ -290,6 +290,20 @@ impl fmt::Display for Rfc2136Error {
                  it back failed ({reason}); will retry"
             ),
         }
+    }
+}
+
+/// Names for a message: all of up to three, else the first three and how many more (one
+/// refused message may carry hundreds).
+fn list(names: &[String]) -> String {
+    match names {
+        [one] => one.clone(),
+        [first @ .., last] if names.len() <= 3 => format!("{} or {last}", first.join(", ")),
+        _ => format!(
+            "{} or one of {} more in the same message",
+            names.get(..3).unwrap_or_default().join(", "),
+            names.len() - 3
+        ),
     }
 }
 
@@ -380,6 +394,18 @@ mod tests {
         for (error, class) in cases {
             assert_eq!(error.class(), class, "{error}");
         }
+    }
+
+    #[test]
+    fn long_name_lists_are_shortened() {
+        let names: Vec<String> = (1..=5).map(|i| format!("h{i}.z")).collect();
+        assert_eq!(list(&names[..1]), "h1.z");
+        assert_eq!(list(&names[..2]), "h1.z or h2.z");
+        assert_eq!(list(&names[..3]), "h1.z, h2.z or h3.z");
+        assert_eq!(
+            list(&names),
+            "h1.z, h2.z, h3.z or one of 2 more in the same message"
+        );
     }
 
     #[test]

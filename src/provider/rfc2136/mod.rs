@@ -35,6 +35,9 @@ use super::Target;
 
 pub use self::message::{DEFAULT_TTL, MAX_MESSAGE_BYTES};
 
+/// How often one batch may be halved to isolate the records a server refuses.
+const MAX_SPLITS: usize = 32;
+
 /// The TSIG fudge (allowed clock skew) we sign with: RFC 8945 §10 recommends 300 seconds.
 pub const FUDGE_SECS: u16 = 300;
 
@@ -207,7 +210,9 @@ impl Rfc2136Provider {
 
     /// Sends `batch`; when the server refuses a batch of several records (REFUSED, NOTZONE:
     /// the whole message is rejected, RFC 2136 §3.4), halves it and sends the halves, so only
-    /// the records the server really refuses fail and the others still get published.
+    /// the records the server really refuses fail and the others still get published. At most
+    /// [`MAX_SPLITS`] splits per batch: a zone that refuses everything costs a few dozen
+    /// messages, not one per record.
     async fn send_bisecting(
         &self,
         zone: &hickory_proto::rr::Name,
@@ -216,10 +221,12 @@ impl Rfc2136Provider {
     ) -> Vec<(Batch, Result<(), Rfc2136Error>)> {
         let mut done = Vec::new();
         let mut pending = vec![batch];
+        let mut splits = 0;
         while let Some(batch) = pending.pop() {
             let result = self.send_update(zone, signer, &batch).await;
             match result {
-                Err(ref e) if e.is_per_name() && batch.targets.len() > 1 => {
+                Err(ref e) if e.is_per_name() && batch.targets.len() > 1 && splits < MAX_SPLITS => {
+                    splits += 1;
                     let (left, right) = batch.halves();
                     pending.push(right);
                     pending.push(left);
