@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hickory_proto::rr::TSigner;
 use hickory_proto::rr::rdata::tsig::TsigAlgorithm as HickoryAlgorithm;
+use tokio::net::TcpStream;
 
 use crate::core::{Confirmed, Failure, RecordId};
 use crate::secret::Secret;
@@ -218,7 +219,7 @@ impl Rfc2136Provider {
         zone: &hickory_proto::rr::Name,
         signer: &TSigner,
         batch: Batch,
-    ) -> Vec<(Batch, Result<(), Rfc2136Error>)> {
+    ) -> Vec<(Batch, Result<Option<TcpStream>, Rfc2136Error>)> {
         let mut done = Vec::new();
         let mut pending = vec![batch];
         let mut splits = 0;
@@ -237,13 +238,14 @@ impl Rfc2136Provider {
         done
     }
 
-    /// Signs, sends and checks one UPDATE message.
+    /// Signs, sends and checks one UPDATE message. Returns the TCP connection it went over, if
+    /// any, for the read-back.
     async fn send_update(
         &self,
         zone: &hickory_proto::rr::Name,
         signer: &TSigner,
         batch: &Batch,
-    ) -> Result<(), Rfc2136Error> {
+    ) -> Result<Option<TcpStream>, Rfc2136Error> {
         let mut msg = message::build(zone, batch);
         let now = unix_now();
         let mut verifier = msg
@@ -268,27 +270,33 @@ impl Rfc2136Provider {
         };
         let server = self.config.server;
         let id = msg.metadata.id;
-        let reply = transport::exchange(server, &bytes, id, self.timeout, &ctx).await?;
-        reply::check(&reply, &mut verifier, signer, &ctx)
+        let exchanged = transport::exchange(server, &bytes, id, self.timeout, &ctx).await?;
+        reply::check(&exchanged.reply, &mut verifier, signer, &ctx)?;
+        Ok(exchanged.connection)
     }
 
     /// Turns the outcome of one sent batch into one outcome per target, reading the records
-    /// back first when `verify` is on.
+    /// back first when `verify` is on (on the UPDATE's TCP connection when it had one: one
+    /// connection per batch spares a busy server's listen queue).
     async fn confirm(
         &self,
         batch: Batch,
-        result: Result<(), Rfc2136Error>,
+        result: Result<Option<TcpStream>, Rfc2136Error>,
     ) -> Vec<(RecordId, Result<Confirmed, Failure>)> {
-        if let Err(e) = result {
-            let failure = e.to_failure();
-            return batch
-                .targets
-                .into_iter()
-                .map(|t| (t.record, Err(failure.clone())))
-                .collect();
-        }
+        let connection = match result {
+            Ok(connection) => connection,
+            Err(e) => {
+                let failure = e.to_failure();
+                return batch
+                    .targets
+                    .into_iter()
+                    .map(|t| (t.record, Err(failure.clone())))
+                    .collect();
+            }
+        };
         let checks = if self.config.verify {
-            verify::read_back(self.config.server, self.timeout, &batch.targets).await
+            let server = self.config.server;
+            verify::read_back(server, connection, self.timeout, &batch.targets).await
         } else {
             batch.targets.iter().map(|_| Ok(())).collect()
         };

@@ -14,6 +14,12 @@ use super::error::{Rfc2136Error, show_duration};
 use super::message::MAX_UDP_BYTES;
 use super::reply::Context;
 
+/// A reply, and the TCP connection it came on (open, for the read-back).
+pub(super) struct Exchanged {
+    pub(super) reply: Vec<u8>,
+    pub(super) connection: Option<TcpStream>,
+}
+
 /// Sends `request` (a signed message with ID `id`) and returns the raw reply: over UDP when it
 /// fits in 512 bytes, else over TCP; a truncated UDP reply (TC) is retried over TCP
 /// (RFC 1035 §4.2.1, RFC 7766 §6.2.2). `timeout` bounds each attempt.
@@ -23,14 +29,21 @@ pub(super) async fn exchange(
     id: u16,
     timeout: Duration,
     ctx: &Context<'_>,
-) -> Result<Vec<u8>, Rfc2136Error> {
+) -> Result<Exchanged, Rfc2136Error> {
     if request.len() <= MAX_UDP_BYTES {
         let reply = exchange_udp(server, request, id, timeout, ctx).await?;
         if !is_truncated(&reply) {
-            return Ok(reply);
+            return Ok(Exchanged {
+                reply,
+                connection: None,
+            });
         }
     }
-    exchange_tcp(server, request, id, timeout, ctx).await
+    let (reply, stream) = exchange_tcp(server, request, id, timeout, ctx).await?;
+    Ok(Exchanged {
+        reply,
+        connection: Some(stream),
+    })
 }
 
 /// The TC bit of a DNS header (RFC 1035 §4.1.1).
@@ -97,7 +110,7 @@ async fn exchange_tcp(
     id: u16,
     timeout: Duration,
     ctx: &Context<'_>,
-) -> Result<Vec<u8>, Rfc2136Error> {
+) -> Result<(Vec<u8>, TcpStream), Rfc2136Error> {
     let deadline = Instant::now() + timeout;
     let mut stream = match timeout_at(deadline, TcpStream::connect(server)).await {
         Ok(Ok(stream)) => stream,
@@ -142,7 +155,7 @@ async fn exchange_tcp(
             }
         };
         if is_reply_to(&reply, id) {
-            return Ok(reply);
+            return Ok((reply, stream));
         }
     }
 }

@@ -26,9 +26,11 @@ struct Question {
 }
 
 /// One outcome per target, in order: `Ok` when the server serves exactly what was sent for
-/// every family of the target.
+/// every family of the target. Uses `connection` (the UPDATE's, RFC 7766 §6.2.1 allows
+/// reuse) when given, else connects.
 pub(super) async fn read_back(
     server: SocketAddr,
+    mut connection: Option<TcpStream>,
     limit: Duration,
     targets: &[PreparedTarget],
 ) -> Vec<Result<(), Rfc2136Error>> {
@@ -51,7 +53,8 @@ pub(super) async fn read_back(
         .collect();
     let mut outcomes: Vec<Result<(), Rfc2136Error>> = targets.iter().map(|_| Ok(())).collect();
     for chunk in questions.chunks(QUERIES_PER_CONNECTION) {
-        let answers = match timeout(limit, ask(server, targets, chunk)).await {
+        let asked = ask(server, connection.take(), targets, chunk);
+        let answers = match timeout(limit, asked).await {
             Ok(Ok(answers)) => answers,
             Ok(Err(reason)) => {
                 fail_all(&mut outcomes, chunk, server, targets, &reason);
@@ -89,6 +92,19 @@ pub(super) async fn read_back(
     outcomes
 }
 
+/// Acknowledges every segment at once. BIND sends answers with Nagle on and 1,220-byte
+/// segments; when it has a short segment unacknowledged, it holds the next answers until our
+/// delayed ACK (40 ms on Linux), once per connection. Quick ACK mode is not sticky, hence per
+/// read.
+fn quick_ack(stream: &TcpStream) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = stream;
+}
+
 fn fail_all(
     outcomes: &mut [Result<(), Rfc2136Error>],
     chunk: &[Question],
@@ -118,11 +134,18 @@ fn fail_all(
 /// Writing and reading run together so neither side's buffers can fill up and stall.
 async fn ask(
     server: SocketAddr,
+    connection: Option<TcpStream>,
     targets: &[PreparedTarget],
     questions: &[Question],
 ) -> Result<Vec<Vec<IpAddr>>, String> {
-    let mut stream = TcpStream::connect(server).await.map_err(|e| describe(&e))?;
-    let _ = stream.set_nodelay(true);
+    let mut stream = match connection {
+        Some(stream) => stream,
+        None => {
+            let stream = TcpStream::connect(server).await.map_err(|e| describe(&e))?;
+            let _ = stream.set_nodelay(true);
+            stream
+        }
+    };
     let mut requests = Vec::with_capacity(questions.len() * 48);
     for (id, question) in questions.iter().enumerate() {
         let Some(target) = targets.get(question.target) else {
@@ -148,6 +171,7 @@ async fn ask(
         let mut served: Vec<Option<Vec<IpAddr>>> = questions.iter().map(|_| None).collect();
         let mut missing = questions.len();
         while missing > 0 {
+            quick_ack(reader.as_ref());
             let bytes = read_framed(&mut reader).await.map_err(|e| describe(&e))?;
             let reply = Message::from_vec(&bytes).map_err(|e| format!("unparsable answer: {e}"))?;
             let id = usize::from(reply.metadata.id);
