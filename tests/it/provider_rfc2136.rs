@@ -391,6 +391,63 @@ async fn named_stopped_is_transient_then_publishes_after_restart() {
     assert_eq!(named.query("host.example.test", "A"), ["198.51.100.22"]);
 }
 
+/// A config for a fake server at `server` (no named needed).
+fn fake_server_config(server: std::net::SocketAddr) -> Rfc2136ProviderConfig {
+    Rfc2136ProviderConfig {
+        server,
+        zone: "example.test".into(),
+        key_name: "dynipd-sha256".into(),
+        key_algorithm: TsigAlgorithm::HmacSha256,
+        key_secret: Secret::new(b"0123456789abcdef0123456789abcdef".to_vec()),
+        verify: true,
+    }
+}
+
+#[tokio::test]
+async fn udp_timeout_after_sending_is_unconfirmed() {
+    // Receives the update and never answers.
+    let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = silent.local_addr().unwrap();
+    let p = Rfc2136Provider::new(fake_server_config(server), Duration::from_millis(300));
+    let f =
+        failure(publish_one(&p, target("host.example.test", Some("198.51.100.30"), None)).await);
+    assert_eq!(f.class, ErrorClass::Unconfirmed);
+    assert_eq!(
+        f.message,
+        format!(
+            "could not confirm update of zone example.test: no reply within 300ms from server \
+             {server} after sending it, so it may have been applied; will retry"
+        )
+    );
+    let mut buf = [0u8; 512];
+    let (n, _) = silent.try_recv_from(&mut buf).unwrap();
+    assert!(n > 12, "the update was sent");
+}
+
+#[tokio::test]
+async fn garbage_reply_is_protocol_never_success() {
+    let liar = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = liar.local_addr().unwrap();
+    let answer = async {
+        let mut buf = [0u8; 512];
+        let (_, from) = liar.recv_from(&mut buf).await.unwrap();
+        // Our ID, QR set, opcode UPDATE, NOERROR, then junk instead of sections.
+        let reply = [
+            buf[0], buf[1], 0xa8, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+        ];
+        liar.send_to(&reply, from).await.unwrap();
+    };
+    let p = Rfc2136Provider::new(fake_server_config(server), TIMEOUT);
+    let t = target("host.example.test", Some("198.51.100.31"), None);
+    let (outcome, ()) = tokio::join!(publish_one(&p, t), answer);
+    let f = failure(outcome);
+    assert_eq!(f.class, ErrorClass::Protocol, "{}", f.message);
+    assert!(
+        f.message
+            .starts_with(&format!("reply from server {server} is not usable"))
+    );
+}
+
 /// Env vars that hand the server to [`skewed_clock_child`].
 const SKEW_SERVER: &str = "DYNIPD_TEST_SKEW_SERVER";
 const SKEW_SECRET: &str = "DYNIPD_TEST_SKEW_SECRET";
