@@ -137,6 +137,21 @@ async fn records_of_one_zone_share_one_message_and_new_names_are_created() {
 }
 
 #[tokio::test]
+async fn names_compare_as_dns_names() {
+    let Some(named) = Named::new() else { return };
+    let mut c = config(&named, "Example.TEST.", "dynipd-sha256");
+    c.key_name = "DYNIPD-sha256.".into();
+    let p = Rfc2136Provider::new(c, TIMEOUT);
+    let t = target("HOST.example.Test.", Some("198.51.100.32"), None);
+    let confirmed = publish_one(&p, t).await.unwrap();
+    assert_eq!(
+        confirmed.addresses.ipv4,
+        Some("198.51.100.32".parse().unwrap())
+    );
+    assert_eq!(named.query("host.example.test", "A"), ["198.51.100.32"]);
+}
+
+#[tokio::test]
 async fn identical_resend_keeps_the_serial() {
     let Some(named) = Named::new() else { return };
     let p = provider(&named, "example.test", "dynipd-sha256");

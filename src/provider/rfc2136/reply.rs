@@ -78,10 +78,13 @@ pub(super) fn check(
                 .verify_message_byte(bytes, Some(ctx.request_mac), true)
                 .is_ok();
             let server_time = server_time(&tsig.data.other).or(Some(tsig.data.time));
+            // BADTIME means more than the fudge apart, so an offset of 0 (a server that only
+            // echoed our time) tells nothing.
             let offset_secs = server_time
                 .filter(|_| verified)
                 .and_then(|t| i64::try_from(t).ok())
-                .and_then(|t| i64::try_from(ctx.request_time).ok().map(|ours| t - ours));
+                .and_then(|t| i64::try_from(ctx.request_time).ok().map(|ours| t - ours))
+                .filter(|offset| *offset != 0);
             Err(Rfc2136Error::ClockSkew { offset_secs })
         }
         Some(error) => Err(Rfc2136Error::TsigError {
@@ -303,6 +306,24 @@ mod tests {
                 offset_secs: Some(3600)
             }
         );
+        // A server time equal to ours says nothing about the offset.
+        let e = run(
+            ResponseCode::NotAuth,
+            Some(b"the-key"),
+            Some(TsigError::BadTime),
+            NOW,
+        )
+        .unwrap_err();
+        assert_eq!(e, Rfc2136Error::ClockSkew { offset_secs: None });
+        // A BADTIME whose MAC does not verify names no offset either.
+        let e = run(
+            ResponseCode::NotAuth,
+            Some(b"other-key"),
+            Some(TsigError::BadTime),
+            NOW + 3600,
+        )
+        .unwrap_err();
+        assert_eq!(e, Rfc2136Error::ClockSkew { offset_secs: None });
     }
 
     #[test]
