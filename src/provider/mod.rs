@@ -5,6 +5,7 @@
 pub mod dyndns2;
 pub mod http;
 pub mod message;
+pub mod rfc2136;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

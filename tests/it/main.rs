@@ -16,3 +16,5 @@ mod notify;
 mod provider_dyndns2;
 mod provider_http;
 mod support;
+
+mod provider_rfc2136;

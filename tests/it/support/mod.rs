@@ -10,6 +10,8 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
+pub mod named;
+
 /// A free TCP port on 127.0.0.1 (bind `:0`; never a counter or a fixed port).
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
