@@ -41,7 +41,7 @@ fn with_secret(secret_line: &str) -> String {
 fn password(config: &Config) -> String {
     match &config.providers["p"] {
         ProviderConfig::Dyndns2(d) => d.password.expose().clone(),
-        ProviderConfig::Http(_) => panic!("not dyndns2"),
+        _ => panic!("not dyndns2"),
     }
 }
 
@@ -205,6 +205,7 @@ fn uncommented_example(dir: &Path) -> String {
     for name in ["dyndns.pass", "custom.pass", "custom.token"] {
         fs::write(dir.join(name), "example\n").unwrap();
     }
+    fs::write(dir.join("tsig.key"), "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==\n").unwrap();
     out.replace("/etc/dynipd/", &etc)
 }
 
@@ -219,7 +220,7 @@ fn shipped_example_validates_with_every_setting_uncommented() {
     };
     assert_eq!(config.records.len(), 2);
     assert_eq!(config.sources.len(), 3);
-    assert_eq!(config.providers.len(), 2);
+    assert_eq!(config.providers.len(), 3);
 }
 
 #[test]
@@ -255,6 +256,14 @@ fn shipped_example_documents_every_key() {
         "token-credential",
         "success",
         "headers",
+        "server",
+        "zone",
+        "key-name",
+        "key-algorithm",
+        "key-secret",
+        "key-secret-file",
+        "key-secret-credential",
+        "verify",
         "name",
         "provider",
         "source",

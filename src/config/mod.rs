@@ -12,6 +12,7 @@ mod http_provider;
 mod providers;
 mod raw;
 mod records;
+mod rfc2136_provider;
 mod secrets;
 mod sources;
 pub mod template;
@@ -125,6 +126,7 @@ pub struct CommandSourceConfig {
 pub enum ProviderConfig {
     Http(HttpProviderConfig),
     Dyndns2(Dyndns2ProviderConfig),
+    Rfc2136(crate::provider::rfc2136::Rfc2136ProviderConfig),
 }
 
 impl ProviderConfig {
@@ -133,6 +135,7 @@ impl ProviderConfig {
         match self {
             ProviderConfig::Http(_) => "http",
             ProviderConfig::Dyndns2(_) => "dyndns2",
+            ProviderConfig::Rfc2136(_) => "rfc2136",
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::diagnostic::Diagnostics;
 use super::document::Entry;
-use super::http_provider;
+use super::{http_provider, rfc2136_provider};
 use super::raw::RawDyndns2Provider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use super::values::{http_url, is_loopback, word};
@@ -12,9 +12,9 @@ use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
 use crate::core::fingerprint::Fingerprint;
 
 /// The kinds this build can publish to.
-const KINDS: &[&str] = &["dyndns2", "http"];
+const KINDS: &[&str] = &["dyndns2", "http", "rfc2136"];
 /// Kinds DESIGN.md names that are not built yet.
-const UNBUILT: &[&str] = &["rfc2136", "dynu", "duckdns", "dyndns-server"];
+const UNBUILT: &[&str] = &["dynu", "duckdns", "dyndns-server"];
 
 /// Builds one provider, reading its secrets; every problem is reported, `None` when any.
 /// `warnings` gets odd but legal settings (a password sent over plain http).
@@ -26,6 +26,7 @@ pub(super) fn build(
 ) -> Option<ProviderConfig> {
     match entry.kind("provider", KINDS, UNBUILT, diags)?.as_str() {
         "http" => http_provider::build(entry, entry.deserialize(diags)?, secrets, diags, warnings),
+        "rfc2136" => rfc2136_provider::build(entry, entry.deserialize(diags)?, secrets, diags),
         _ => dyndns2(entry, entry.deserialize(diags)?, secrets, diags, warnings),
     }
 }
@@ -112,6 +113,14 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
             optional(fp, h.token.as_ref().map(|s| s.expose().as_str()));
             fp.field(h.success.as_str().as_bytes());
         }
+        ProviderConfig::Rfc2136(r) => {
+            fp.field(r.server.to_string().as_bytes());
+            fp.field(r.zone.as_bytes());
+            fp.field(r.key_name.as_bytes());
+            fp.field(r.key_algorithm.as_str().as_bytes());
+            fp.field(r.key_secret.expose());
+            fp.field(&[u8::from(r.verify)]);
+        }
         ProviderConfig::Dyndns2(d) => {
             fp.field(d.url.as_str().as_bytes());
             fp.field(d.username.as_bytes());
@@ -121,6 +130,14 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
                 DualStack::Separate => "separate".as_bytes(),
             });
         }
+    }
+}
+
+/// Whether `provider` can publish the record `name` (e.g. rfc2136: inside its zone).
+pub(super) fn check_record(provider: &ProviderConfig, name: &str) -> Result<(), String> {
+    match provider {
+        ProviderConfig::Rfc2136(c) => rfc2136_provider::check_record(c, name),
+        ProviderConfig::Http(_) | ProviderConfig::Dyndns2(_) => Ok(()),
     }
 }
 

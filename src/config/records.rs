@@ -90,6 +90,11 @@ pub(super) fn build(
         {
             check_families(entry, &raw, &name, families, source, diags);
         }
+        if let Some(provider) = targets.providers.get(raw.provider.get_ref())
+            && let Err(message) = providers::check_record(provider, &name)
+        {
+            diags.error(raw.name.span(), entry.key("name"), message);
+        }
         if diags.len() != before {
             continue;
         }

@@ -33,6 +33,7 @@ pub struct Target {
 pub enum AnyProvider {
     Http(http::HttpProvider),
     Dyndns2(dyndns2::Dyndns2Provider),
+    Rfc2136(rfc2136::Rfc2136Provider),
 }
 
 impl AnyProvider {
@@ -52,6 +53,9 @@ impl AnyProvider {
             ProviderConfig::Dyndns2(c) => AnyProvider::Dyndns2(
                 dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout).with_name(name),
             ),
+            ProviderConfig::Rfc2136(c) => {
+                AnyProvider::Rfc2136(rfc2136::Rfc2136Provider::new(c.clone(), timeout))
+            }
         }
     }
 
@@ -60,6 +64,7 @@ impl AnyProvider {
         match self {
             AnyProvider::Http(p) => p.plan(targets),
             AnyProvider::Dyndns2(p) => p.plan(targets),
+            AnyProvider::Rfc2136(p) => p.plan(targets),
         }
     }
 
@@ -69,6 +74,7 @@ impl AnyProvider {
         match self {
             AnyProvider::Http(p) => p.publish(targets).await,
             AnyProvider::Dyndns2(p) => p.publish(targets).await,
+            AnyProvider::Rfc2136(p) => p.publish(targets).await,
         }
     }
 }
