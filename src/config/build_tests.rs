@@ -205,7 +205,11 @@ fn uncommented_example(dir: &Path) -> String {
     for name in ["dyndns.pass", "custom.pass", "custom.token"] {
         fs::write(dir.join(name), "example\n").unwrap();
     }
-    fs::write(dir.join("tsig.key"), "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==\n").unwrap();
+    fs::write(
+        dir.join("tsig.key"),
+        "c2VjcmV0LXRzaWcta2V5LWZvci10ZXN0cw==\n",
+    )
+    .unwrap();
     out.replace("/etc/dynipd/", &etc)
 }
 

@@ -4,11 +4,11 @@
 
 use super::diagnostic::Diagnostics;
 use super::document::Entry;
-use super::{http_provider, rfc2136_provider};
 use super::raw::RawDyndns2Provider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use super::values::{http_url, is_loopback, word};
 use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
+use super::{http_provider, rfc2136_provider};
 use crate::core::fingerprint::Fingerprint;
 
 /// The kinds this build can publish to.

@@ -86,7 +86,11 @@ pub(super) fn build(
     };
     let config = Rfc2136ProviderConfig {
         server,
-        zone: raw.zone.get_ref().trim_end_matches('.').to_ascii_lowercase(),
+        zone: raw
+            .zone
+            .get_ref()
+            .trim_end_matches('.')
+            .to_ascii_lowercase(),
         key_name: raw.key_name.get_ref().clone(),
         key_algorithm,
         key_secret,
@@ -111,19 +115,30 @@ fn server_address(text: &str) -> Result<SocketAddr, String> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return Ok(addr);
     }
-    if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+    if let Ok(ip) = text
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
         return Ok(SocketAddr::new(ip, 53));
     }
-    let with_port = if text.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+    let with_port = if text
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
         text.to_string()
     } else {
         format!("{text}:53")
     };
     with_port
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve server \"{text}\" ({e}); give the primary's address as IP:port"))?
+        .map_err(|e| {
+            format!("cannot resolve server \"{text}\" ({e}); give the primary's address as IP:port")
+        })?
         .next()
-        .ok_or_else(|| format!("server \"{text}\" has no address; give the primary's address as IP:port"))
+        .ok_or_else(|| {
+            format!("server \"{text}\" has no address; give the primary's address as IP:port")
+        })
 }
 
 /// The record must lie inside the provider's zone (RFC 2136 §2.3: every update RR is in the
@@ -146,9 +161,18 @@ mod tests {
 
     #[test]
     fn server_forms() {
-        assert_eq!(server_address("127.0.0.1:5353").unwrap(), "127.0.0.1:5353".parse().unwrap());
-        assert_eq!(server_address("127.0.0.1").unwrap(), "127.0.0.1:53".parse().unwrap());
-        assert_eq!(server_address("[::1]:53").unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(
+            server_address("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(
+            server_address("127.0.0.1").unwrap(),
+            "127.0.0.1:53".parse().unwrap()
+        );
+        assert_eq!(
+            server_address("[::1]:53").unwrap(),
+            "[::1]:53".parse().unwrap()
+        );
         assert_eq!(server_address("::1").unwrap(), "[::1]:53".parse().unwrap());
         assert_eq!(server_address("localhost:5300").unwrap().port(), 5300);
     }

@@ -12,6 +12,7 @@
 mod cli;
 mod config_golden;
 mod e2e;
+mod e2e_rfc2136;
 mod notify;
 mod provider_dyndns2;
 mod provider_http;
