@@ -37,7 +37,7 @@ pub(super) fn check(
 ) -> Result<(), Rfc2136Error> {
     let server = ctx.server;
     // Parsing precedes verification, so the parser sees untrusted input: hickory-proto ≥ 0.26.2
-    // no longer pre-allocates by the header's record counts (SECURITY-rfc2136.md).
+    // no longer pre-allocates by the header's record counts (README.md "Security").
     let message = Message::from_vec(bytes).map_err(|e| Rfc2136Error::Garbled {
         server,
         reason: format!("cannot parse it: {e}"),
