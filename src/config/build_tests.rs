@@ -1,4 +1,5 @@
 //! Unit tests of loading: secrets, fingerprints, warnings, the shipped example.
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -26,7 +26,7 @@ pub(super) fn build(
 ) -> Option<ProviderConfig> {
     match entry.kind("provider", KINDS, UNBUILT, diags)?.as_str() {
         "http" => http_provider::build(entry, entry.deserialize(diags)?, secrets, diags, warnings),
-        "rfc2136" => rfc2136_provider::build(entry, entry.deserialize(diags)?, secrets, diags),
+        "rfc2136" => rfc2136_provider::build(entry, &entry.deserialize(diags)?, secrets, diags),
         _ => dyndns2(entry, entry.deserialize(diags)?, secrets, diags, warnings),
     }
 }

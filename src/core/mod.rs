@@ -1,6 +1,6 @@
 //! The functional core: every decision dynipd makes, and no I/O.
 //!
-//! Nothing under `core/` may use tokio, reqwest, hickory, `std::fs`, sockets or processes, or
+//! Nothing under `core/` may do I/O (async runtime, HTTP, DNS, files, sockets, processes) or
 //! read the clock: `now` is always a parameter (DESIGN.md "Architecture"). The shell turns the
 //! world into [`Event`]s and carries out the [`Action`]s that [`scheduler::Scheduler::handle`]
 //! returns.

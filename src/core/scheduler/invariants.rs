@@ -1,5 +1,6 @@
 //! Property-style test without a proptest dependency: random event scripts from a seeded PRNG,
 //! acting like a plausible shell, and invariants checked after every `handle` call.
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};

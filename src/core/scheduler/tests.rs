@@ -1,4 +1,5 @@
 //! Table-driven scheduler tests: an event script and the actions expected back (STYLE.md §7).
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

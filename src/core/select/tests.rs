@@ -1,3 +1,4 @@
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
 use super::*;
 
 /// A candidate: `flags` is a list of words ("temporary", "deprecated", "tentative",

@@ -1,5 +1,6 @@
 //! Tests of the web source: the strict parser as a table, and whole detection rounds against
 //! loopback HTTP servers that serve each reply format of protocols/echo-services.md.
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
