@@ -41,7 +41,7 @@ fn with_secret(secret_line: &str) -> String {
 fn password(config: &Config) -> String {
     match &config.providers["p"] {
         ProviderConfig::Dyndns2(d) => d.password.expose().clone(),
-        ProviderConfig::Http(_) => panic!("not dyndns2"),
+        _ => panic!("not dyndns2"),
     }
 }
 
@@ -202,7 +202,13 @@ fn uncommented_example(dir: &Path) -> String {
         out.push('\n');
     }
     let etc = format!("{}/", dir.display());
-    for name in ["dyndns.pass", "custom.pass", "custom.token"] {
+    for name in [
+        "dyndns.pass",
+        "custom.pass",
+        "custom.token",
+        "dynu.key",
+        "dynu.pass",
+    ] {
         fs::write(dir.join(name), "example\n").unwrap();
     }
     out.replace("/etc/dynipd/", &etc)
@@ -219,7 +225,7 @@ fn shipped_example_validates_with_every_setting_uncommented() {
     };
     assert_eq!(config.records.len(), 2);
     assert_eq!(config.sources.len(), 3);
-    assert_eq!(config.providers.len(), 2);
+    assert_eq!(config.providers.len(), 4);
 }
 
 #[test]
@@ -255,6 +261,15 @@ fn shipped_example_documents_every_key() {
         "token-credential",
         "success",
         "headers",
+        "protocol",
+        "base-url",
+        "api-key",
+        "api-key-file",
+        "api-key-credential",
+        "client-id",
+        "client-secret",
+        "client-secret-file",
+        "client-secret-credential",
         "name",
         "provider",
         "source",

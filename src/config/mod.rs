@@ -8,6 +8,7 @@
 pub mod build;
 pub mod diagnostic;
 mod document;
+mod dynu_provider;
 mod http_provider;
 mod providers;
 mod raw;
@@ -29,6 +30,7 @@ use crate::secret::Secret;
 
 pub use build::load;
 pub use diagnostic::ConfigErrors;
+pub use dynu_provider::{DynuAccess, DynuAuth, DynuProviderConfig};
 
 /// The default config path.
 pub const DEFAULT_PATH: &str = "/etc/dynipd/dynipd.toml";
@@ -125,6 +127,7 @@ pub struct CommandSourceConfig {
 pub enum ProviderConfig {
     Http(HttpProviderConfig),
     Dyndns2(Dyndns2ProviderConfig),
+    Dynu(DynuProviderConfig),
 }
 
 impl ProviderConfig {
@@ -133,6 +136,7 @@ impl ProviderConfig {
         match self {
             ProviderConfig::Http(_) => "http",
             ProviderConfig::Dyndns2(_) => "dyndns2",
+            ProviderConfig::Dynu(_) => "dynu",
         }
     }
 }

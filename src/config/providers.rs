@@ -4,17 +4,17 @@
 
 use super::diagnostic::Diagnostics;
 use super::document::Entry;
-use super::http_provider;
 use super::raw::RawDyndns2Provider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use super::values::{http_url, is_loopback, word};
 use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
+use super::{dynu_provider, http_provider};
 use crate::core::fingerprint::Fingerprint;
 
 /// The kinds this build can publish to.
-const KINDS: &[&str] = &["dyndns2", "http"];
+const KINDS: &[&str] = &["dyndns2", "dynu", "http"];
 /// Kinds DESIGN.md names that are not built yet.
-const UNBUILT: &[&str] = &["rfc2136", "dynu", "duckdns", "dyndns-server"];
+const UNBUILT: &[&str] = &["rfc2136", "duckdns", "dyndns-server"];
 
 /// Builds one provider, reading its secrets; every problem is reported, `None` when any.
 /// `warnings` gets odd but legal settings (a password sent over plain http).
@@ -26,6 +26,7 @@ pub(super) fn build(
 ) -> Option<ProviderConfig> {
     match entry.kind("provider", KINDS, UNBUILT, diags)?.as_str() {
         "http" => http_provider::build(entry, entry.deserialize(diags)?, secrets, diags, warnings),
+        "dynu" => dynu_provider::build(entry, secrets, diags, warnings),
         _ => dyndns2(entry, entry.deserialize(diags)?, secrets, diags, warnings),
     }
 }
@@ -121,6 +122,7 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
                 DualStack::Separate => "separate".as_bytes(),
             });
         }
+        ProviderConfig::Dynu(d) => dynu_provider::fingerprint(fp, d),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Does not decide when to publish; that is `core::scheduler`.
 
 pub mod dyndns2;
+pub mod dynu;
 pub mod http;
 pub mod message;
 
@@ -32,6 +33,7 @@ pub struct Target {
 pub enum AnyProvider {
     Http(http::HttpProvider),
     Dyndns2(dyndns2::Dyndns2Provider),
+    Dynu(dynu::DynuProvider),
 }
 
 impl AnyProvider {
@@ -51,6 +53,9 @@ impl AnyProvider {
             ProviderConfig::Dyndns2(c) => AnyProvider::Dyndns2(
                 dyndns2::Dyndns2Provider::new(c.clone(), clients, timeout).with_name(name),
             ),
+            ProviderConfig::Dynu(c) => {
+                AnyProvider::Dynu(dynu::DynuProvider::new(c, clients, timeout).with_name(name))
+            }
         }
     }
 
@@ -59,6 +64,7 @@ impl AnyProvider {
         match self {
             AnyProvider::Http(p) => p.plan(targets),
             AnyProvider::Dyndns2(p) => p.plan(targets),
+            AnyProvider::Dynu(p) => p.plan(targets),
         }
     }
 
@@ -68,6 +74,7 @@ impl AnyProvider {
         match self {
             AnyProvider::Http(p) => p.publish(targets).await,
             AnyProvider::Dyndns2(p) => p.publish(targets).await,
+            AnyProvider::Dynu(p) => p.publish(targets).await,
         }
     }
 }
