@@ -11,6 +11,7 @@
 
 mod cli;
 mod config_golden;
+mod dynu_once;
 mod provider_dyndns2;
 mod provider_dynu;
 mod provider_http;

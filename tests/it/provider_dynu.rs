@@ -305,7 +305,7 @@ async fn a_401_with_bad_credentials_parks_after_one_refresh_and_sends_nothing_mo
     assert_eq!(
         f.message,
         "dynu provider \"dynu\" answered HTTP 401 \"Authentication Exception: Failed.\" for \
-         the token request for a.example.org: the client-id or client-secret was refused; \
+         a.example.org (token request): the client-id or client-secret was refused; \
          record parked; fix providers.dynu.client-id or client-secret(-file), then reload or \
          run dynipd retry"
     );
@@ -341,7 +341,7 @@ async fn a_401_to_an_api_key_parks_at_once_in_every_error_shape() {
         assert_eq!(f.class, ErrorClass::Rejected, "{shape:?}");
         assert_eq!(server.count(), 1, "{shape:?}: no retry without a token");
         assert!(
-            f.message.contains("answered HTTP 401 \"Authentication Exception: Failed.\" for the domain list for home.example.org")
+            f.message.contains("answered HTTP 401 \"Authentication Exception: Failed.\" for home.example.org (domain list request)")
                 && f.message.contains("fix providers.dynu.api-key(-file)"),
             "{shape:?}: {}",
             f.message
@@ -466,7 +466,7 @@ async fn server_errors_and_drops_are_retried() {
     assert_eq!(f.class, ErrorClass::Unconfirmed, "{}", f.message);
     assert!(
         f.message.starts_with(
-            "dynu provider \"dynu\" got no answer to the update of home.example.org: "
+            "dynu provider \"dynu\" got no answer to the update for home.example.org: "
         ),
         "{}",
         f.message

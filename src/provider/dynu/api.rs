@@ -23,7 +23,7 @@ const BODY_CAP: usize = 1 << 20;
 /// The token endpoint (v2: GET with Basic auth, snake_case reply).
 pub const TOKEN_PATH: &str = "/v2/oauth2/token";
 
-/// Which call failed, for messages: `the update of`, `the token request for`.
+/// Which call failed, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     Token,
@@ -33,12 +33,13 @@ pub enum Step {
 }
 
 impl Step {
+    /// `token request`, `update`: the call, as named in messages.
     fn words(self) -> &'static str {
         match self {
-            Step::Token => "the token request for",
-            Step::DomainList => "the domain list for",
-            Step::RecordLookup => "the record lookup for",
-            Step::Update => "the update of",
+            Step::Token => "token request",
+            Step::DomainList => "domain list request",
+            Step::RecordLookup => "record lookup",
+            Step::Update => "update",
         }
     }
 }
@@ -92,7 +93,7 @@ impl CallFailure {
     pub fn message(&self, label: &ProviderLabel, host: &str, secrets: &[Secret<String>]) -> String {
         match self {
             CallFailure::NoReply { step, class, error } => format!(
-                "{label} got no answer to {} {host}: {error}; {}",
+                "{label} got no answer to the {} for {host}: {error}; {}",
                 step.words(),
                 next_step(*class, "")
             ),
@@ -101,11 +102,11 @@ impl CallFailure {
                     Some(words) => format!("HTTP {} {}", error.status, excerpt(words, secrets)),
                     None => format!("HTTP {}", error.status),
                 };
-                let about = format!("{} {host}", step.words());
+                let about = format!("{host} ({})", step.words());
                 answered(label, &said, &about, error.meaning, error.class, error.fix)
             }
             CallFailure::Unusable { step, why } => format!(
-                "{label} could not use the reply to {} {host}: {why}; {}; check {}",
+                "{label} could not use the reply to the {} for {host}: {why}; {}; check {}",
                 step.words(),
                 next_step(ErrorClass::Protocol, ""),
                 label.key("base-url")
