@@ -84,9 +84,9 @@ impl CallFailure {
         }
     }
 
-    /// A 404 (a cached id may be stale).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, CallFailure::Refused { error, .. } if error.is_not_found())
+    /// A 404, or a 403 (the id may belong to another account): a cached id may be stale.
+    pub fn may_be_stale(&self) -> bool {
+        matches!(self, CallFailure::Refused { error, .. } if error.is_not_found() || error.status == 403)
     }
 
     /// The operator's message about `host`, secrets masked.

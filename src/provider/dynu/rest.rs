@@ -28,6 +28,8 @@ enum Problem {
     Call(CallFailure),
     /// No domain of the account holds the name.
     NoDomain(NoDomain),
+    /// Nothing to publish yet (the core never asks for that; kept safe anyway).
+    NoAddress,
 }
 
 impl From<CallFailure> for Problem {
@@ -164,18 +166,16 @@ impl Rest {
         outcomes
     }
 
-    /// The cached place is tried first; a 404 there means it is stale, and the name is looked
-    /// up again.
+    /// The cached place is tried first; a 404 or 403 there means it may be stale (the domain
+    /// was deleted and added again, or the provider's account changed), and the name is
+    /// looked up again.
     async fn publish_one(&self, round: &mut Round, target: &Target) -> Result<Place, Problem> {
         if target.addresses.is_empty() {
-            return Err(Problem::Call(CallFailure::Unusable {
-                step: Step::Update,
-                why: "there is no address to publish yet",
-            }));
+            return Err(Problem::NoAddress);
         }
         if let Some(cached) = Place::from_cache(&target.cache, &target.name) {
             match self.update(cached, target).await {
-                Err(Problem::Call(f)) if f.is_not_found() => {}
+                Err(Problem::Call(f)) if f.may_be_stale() => {}
                 done => return done,
             }
         }
@@ -310,6 +310,13 @@ impl Rest {
             Problem::Call(call) => Failure {
                 class: call.class(),
                 message: call.message(&self.label, host, &self.api.secrets()),
+            },
+            Problem::NoAddress => Failure {
+                class: ErrorClass::Protocol,
+                message: format!(
+                    "{} has no address to publish for {host}; will retry once one is detected",
+                    self.label
+                ),
             },
             Problem::NoDomain(NoDomain { account_has }) => {
                 let listed: Vec<String> = account_has
