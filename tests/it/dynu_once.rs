@@ -82,8 +82,9 @@ fn assert_secret_free(dir: &Path, out: &Output) {
     }
 }
 
+// See: #5 (the request counts are the contract)
 #[test]
-fn once_twice_with_an_api_key_then_the_cached_id_saves_the_lookup() {
+fn issue_5_once_twice_the_cached_id_in_the_state_file_saves_the_lookup() {
     let server = DynuServer::start(logins());
     let id = server.add_domain(HOME, Some("192.0.2.1"), None);
     let dir = temp_dir();

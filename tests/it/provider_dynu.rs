@@ -137,8 +137,9 @@ fn body(server: &DynuServer, index: usize) -> Value {
     serde_json::from_slice(&server.requests()[index].body).unwrap()
 }
 
+// See: #5 (the request counts are the contract)
 #[tokio::test]
-async fn first_run_is_token_lookup_update_then_one_request_per_change() {
+async fn issue_5_first_run_is_token_lookup_update_then_one_request_per_change() {
     let server = DynuServer::start(logins());
     let id = server.add_domain(HOME, Some("192.0.2.1"), None);
     let p = provider(&server, oauth());

@@ -218,7 +218,8 @@ impl Api {
         Some(request)
     }
 
-    /// A request to `path`; for the dry run, `credential` `None` shows a masked placeholder.
+    /// A request to `path` as the dry run shows it: the API key, or a placeholder token
+    /// (shown masked either way).
     pub fn request(&self, method: HttpMethod, path: &str, body: Option<&Object>) -> Request {
         let placeholder = match self.auth {
             Auth::ApiKey(ref key) => Credential::ApiKey(key.clone()),
