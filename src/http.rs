@@ -74,8 +74,12 @@ impl Request {
         for (name, value) in &self.headers {
             let shown = match value {
                 HeaderValue::Plain(v) => self.mask(v),
-                HeaderValue::Secret(_) if name.eq_ignore_ascii_case("authorization") => {
-                    "Basic ***".into()
+                // The scheme (`Basic`, `Bearer`) is no secret; the credentials are.
+                HeaderValue::Secret(s) if name.eq_ignore_ascii_case("authorization") => {
+                    match s.expose().split_once(' ') {
+                        Some((scheme, _)) => format!("{scheme} ***"),
+                        None => "***".into(),
+                    }
                 }
                 HeaderValue::Secret(_) => "***".into(),
             };

@@ -203,7 +203,13 @@ fn uncommented_example(dir: &Path) -> String {
         out.push('\n');
     }
     let etc = format!("{}/", dir.display());
-    for name in ["dyndns.pass", "custom.pass", "custom.token"] {
+    for name in [
+        "dyndns.pass",
+        "custom.pass",
+        "custom.token",
+        "dynu.key",
+        "dynu.pass",
+    ] {
         fs::write(dir.join(name), "example\n").unwrap();
     }
     fs::write(
@@ -225,7 +231,7 @@ fn shipped_example_validates_with_every_setting_uncommented() {
     };
     assert_eq!(config.records.len(), 2);
     assert_eq!(config.sources.len(), 3);
-    assert_eq!(config.providers.len(), 3);
+    assert_eq!(config.providers.len(), 5);
 }
 
 #[test]
@@ -269,6 +275,15 @@ fn shipped_example_documents_every_key() {
         "key-secret-file",
         "key-secret-credential",
         "verify",
+        "protocol",
+        "base-url",
+        "api-key",
+        "api-key-file",
+        "api-key-credential",
+        "client-id",
+        "client-secret",
+        "client-secret-file",
+        "client-secret-credential",
         "name",
         "provider",
         "source",

@@ -8,6 +8,7 @@
 pub mod build;
 pub mod diagnostic;
 mod document;
+mod dynu_provider;
 mod http_provider;
 mod providers;
 mod raw;
@@ -30,6 +31,7 @@ use crate::secret::Secret;
 
 pub use build::load;
 pub use diagnostic::ConfigErrors;
+pub use dynu_provider::{DynuAccess, DynuAuth, DynuProviderConfig};
 
 /// The default config path.
 pub const DEFAULT_PATH: &str = "/etc/dynipd/dynipd.toml";
@@ -127,6 +129,7 @@ pub enum ProviderConfig {
     Http(HttpProviderConfig),
     Dyndns2(Dyndns2ProviderConfig),
     Rfc2136(crate::provider::rfc2136::Rfc2136ProviderConfig),
+    Dynu(DynuProviderConfig),
 }
 
 impl ProviderConfig {
@@ -136,6 +139,7 @@ impl ProviderConfig {
             ProviderConfig::Http(_) => "http",
             ProviderConfig::Dyndns2(_) => "dyndns2",
             ProviderConfig::Rfc2136(_) => "rfc2136",
+            ProviderConfig::Dynu(_) => "dynu",
         }
     }
 }

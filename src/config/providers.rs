@@ -8,13 +8,13 @@ use super::raw::RawDyndns2Provider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use super::values::{http_url, is_loopback, word};
 use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
-use super::{http_provider, rfc2136_provider};
+use super::{dynu_provider, http_provider, rfc2136_provider};
 use crate::core::fingerprint::Fingerprint;
 
 /// The kinds this build can publish to.
-const KINDS: &[&str] = &["dyndns2", "http", "rfc2136"];
+const KINDS: &[&str] = &["dyndns2", "dynu", "http", "rfc2136"];
 /// Kinds DESIGN.md names that are not built yet.
-const UNBUILT: &[&str] = &["dynu", "duckdns", "dyndns-server"];
+const UNBUILT: &[&str] = &["duckdns", "dyndns-server"];
 
 /// Builds one provider, reading its secrets; every problem is reported, `None` when any.
 /// `warnings` gets odd but legal settings (a password sent over plain http).
@@ -27,6 +27,7 @@ pub(super) fn build(
     match entry.kind("provider", KINDS, UNBUILT, diags)?.as_str() {
         "http" => http_provider::build(entry, entry.deserialize(diags)?, secrets, diags, warnings),
         "rfc2136" => rfc2136_provider::build(entry, &entry.deserialize(diags)?, secrets, diags),
+        "dynu" => dynu_provider::build(entry, secrets, diags, warnings),
         _ => dyndns2(entry, entry.deserialize(diags)?, secrets, diags, warnings),
     }
 }
@@ -130,6 +131,7 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
                 DualStack::Separate => "separate".as_bytes(),
             });
         }
+        ProviderConfig::Dynu(d) => dynu_provider::fingerprint(fp, d),
     }
 }
 
@@ -137,7 +139,7 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
 pub(super) fn check_record(provider: &ProviderConfig, name: &str) -> Result<(), String> {
     match provider {
         ProviderConfig::Rfc2136(c) => rfc2136_provider::check_record(c, name),
-        ProviderConfig::Http(_) | ProviderConfig::Dyndns2(_) => Ok(()),
+        ProviderConfig::Http(_) | ProviderConfig::Dyndns2(_) | ProviderConfig::Dynu(_) => Ok(()),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Does not decide when to publish; that is `core::scheduler`.
 
 pub mod dyndns2;
+pub mod dynu;
 pub mod http;
 pub mod message;
 pub mod rfc2136;
@@ -34,6 +35,7 @@ pub enum AnyProvider {
     Http(http::HttpProvider),
     Dyndns2(dyndns2::Dyndns2Provider),
     Rfc2136(rfc2136::Rfc2136Provider),
+    Dynu(dynu::DynuProvider),
 }
 
 impl AnyProvider {
@@ -56,6 +58,9 @@ impl AnyProvider {
             ProviderConfig::Rfc2136(c) => {
                 AnyProvider::Rfc2136(rfc2136::Rfc2136Provider::new(c.clone(), timeout))
             }
+            ProviderConfig::Dynu(c) => {
+                AnyProvider::Dynu(dynu::DynuProvider::new(c, clients, timeout).with_name(name))
+            }
         }
     }
 
@@ -65,6 +70,7 @@ impl AnyProvider {
             AnyProvider::Http(p) => p.plan(targets),
             AnyProvider::Dyndns2(p) => p.plan(targets),
             AnyProvider::Rfc2136(p) => p.plan(targets),
+            AnyProvider::Dynu(p) => p.plan(targets),
         }
     }
 
@@ -75,6 +81,7 @@ impl AnyProvider {
             AnyProvider::Http(p) => p.publish(targets).await,
             AnyProvider::Dyndns2(p) => p.publish(targets).await,
             AnyProvider::Rfc2136(p) => p.publish(targets).await,
+            AnyProvider::Dynu(p) => p.publish(targets).await,
         }
     }
 }

@@ -11,10 +11,12 @@
 
 mod cli;
 mod config_golden;
+mod dynu_once;
 mod e2e;
 mod e2e_rfc2136;
 mod notify;
 mod provider_dyndns2;
+mod provider_dynu;
 mod provider_http;
 mod support;
 

@@ -3,6 +3,7 @@
 
 pub mod daemon;
 pub mod dyndns2_server;
+pub mod dynu_server;
 pub mod echo_server;
 pub mod http_server;
 
