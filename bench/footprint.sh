@@ -22,6 +22,11 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 pids+=($!)
+# Wait until the responder accepts connections (never sleep to synchronise).
+for _ in $(seq 100); do
+  python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 0.2)" "$port" 2>/dev/null && break
+  sleep 0.05
+done
 echo 81.2.69.160 > "$work/addr"
 cat > "$work/dynipd.toml" <<TOML
 [daemon]
@@ -41,11 +46,12 @@ provider = "local"
 source = "cmd"
 families = ["ipv4"]
 TOML
-"$bin" --config "$work/dynipd.toml" --log-level warn run &
+"$bin" --config "$work/dynipd.toml" --log-level info run 2>"$work/log" &
 pid=$!
 pids+=($pid)
 sleep 10
+requests=$(grep -c "published" "$work/log" 2>/dev/null || true)
 rss=$(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status)
 size=$(stat -c %s "$bin")
 echo "binary (stripped, release): $size bytes ($((size / 1024)) KiB)"
-echo "idle RSS after 10 s, one record: $rss"
+echo "idle RSS after 10 s, one record: $rss (record published: $([ "${requests:-0}" -gt 0 ] && echo yes || echo NO))"
