@@ -61,45 +61,65 @@ fn lifetime(d: Option<std::time::Duration>) -> String {
     d.map_or_else(|| "forever".to_string(), |d| format!("{}s", d.as_secs()))
 }
 
-/// A plain-text table, one candidate per line.
+/// A plain-text table, one candidate per line, columns aligned per source.
 pub fn render_table(rows: &[Explanation]) -> String {
     if rows.is_empty() {
         return "no candidates".to_string();
     }
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            let flags = if r.flags.is_empty() {
+                "-".to_string()
+            } else {
+                r.flags.join(",")
+            };
+            let lifetimes = if r.preferred_lifetime.is_some() || r.valid_lifetime.is_some() {
+                format!(
+                    "pref={} valid={}",
+                    lifetime(r.preferred_lifetime),
+                    lifetime(r.valid_lifetime)
+                )
+            } else {
+                "-".to_string()
+            };
+            [
+                verdict_word(r.verdict).to_string(),
+                r.interface
+                    .as_deref()
+                    .or(r.origin.as_deref())
+                    .unwrap_or("-")
+                    .to_string(),
+                r.address.map_or_else(|| "-".to_string(), |a| a.to_string()),
+                flags,
+                lifetimes,
+            ]
+        })
+        .collect();
+    let header = ["verdict", "where", "address", "flags", "lifetimes"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in cells.iter().chain([&header]) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
     let mut out = String::new();
     let mut current_source = "";
-    for r in rows {
+    for (r, row) in rows.iter().zip(&cells) {
         if r.source != current_source {
             current_source = &r.source;
             let _ = writeln!(out, "source \"{}\":", r.source);
+            let mut line = String::from(" ");
+            for (cell, w) in header.iter().zip(widths) {
+                let _ = write!(line, " {cell:<w$}");
+            }
+            let _ = writeln!(out, "{line}  reason");
         }
-        let place = r
-            .interface
-            .as_deref()
-            .or(r.origin.as_deref())
-            .unwrap_or("-");
-        let address = r.address.map_or_else(|| "-".to_string(), |a| a.to_string());
-        let family = r.family.map_or("-", |f| f.as_str());
-        let flags = if r.flags.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", r.flags.join(","))
-        };
-        let lifetimes = if r.preferred_lifetime.is_some() || r.valid_lifetime.is_some() {
-            format!(
-                " pref={} valid={}",
-                lifetime(r.preferred_lifetime),
-                lifetime(r.valid_lifetime)
-            )
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "  {:<8} {place}  {address}  {family}{flags}{lifetimes}  — {}",
-            verdict_word(r.verdict),
-            r.reason
-        );
+        let mut line = String::from(" ");
+        for (cell, w) in row.iter().zip(widths) {
+            let _ = write!(line, " {cell:<w$}");
+        }
+        let _ = writeln!(out, "{line}  {}", r.reason);
     }
     out.trim_end().to_string()
 }

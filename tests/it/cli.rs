@@ -117,10 +117,17 @@ fn unusable_state_dir_exits_73() {
     let not_a_dir = dir.path().join("file");
     fs::write(&not_a_dir, "x").unwrap();
     let cfg = dir.path().join("c.toml");
-    fs::write(&cfg, format!("[daemon]\nstate-dir = \"{}\"\n", not_a_dir.display())).unwrap();
+    fs::write(
+        &cfg,
+        format!("[daemon]\nstate-dir = \"{}\"\n", not_a_dir.display()),
+    )
+    .unwrap();
     for args in [&["run"][..], &["once"]] {
         let out = run_dynipd(&cfg, args);
         assert_eq!(out.status.code(), Some(73), "{args:?}: {out:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("state directory"), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("state directory"),
+            "{out:?}"
+        );
     }
 }
