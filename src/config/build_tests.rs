@@ -41,7 +41,7 @@ fn with_secret(secret_line: &str) -> String {
 fn password(config: &Config) -> String {
     match &config.providers["p"] {
         ProviderConfig::Dyndns2(d) => d.password.expose().clone(),
-        ProviderConfig::Http(_) => panic!("not dyndns2"),
+        _ => panic!("not dyndns2"),
     }
 }
 

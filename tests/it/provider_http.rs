@@ -30,6 +30,8 @@ fn get_config(url: String) -> HttpProviderConfig {
         password: None,
         token: Some(Secret::new(TOKEN.into())),
         success: regex_lite::Regex::new("^(good|nochg|ok)").unwrap(),
+        nochg: None,
+        zone: None,
     }
 }
 
