@@ -12,5 +12,6 @@
 mod cli;
 mod config_golden;
 mod provider_dyndns2;
+mod provider_dyndns_server;
 mod provider_http;
 mod support;
