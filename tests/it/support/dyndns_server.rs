@@ -214,12 +214,12 @@ fn answer(state: &mut State, request: &Recorded) -> Result<String, Exception> {
                 ttl: 300,
                 ..Update::default()
             };
-            update_record(state, update, request.peer.ip())
+            update_record(state, &update, request.peer.ip())
         }
         ["update-by-query"] => {
             let update = query_params(request)?;
             authenticate(state, &update.secret)?;
-            update_record(state, update, request.peer.ip())
+            update_record(state, &update, request.peer.ip())
         }
         ["delete-by-path", secret, fqdn] => {
             authenticate(state, secret)?;
@@ -373,7 +373,7 @@ fn parse_ip(text: &str, version: Option<u8>) -> Result<IpAddr, Exception> {
 }
 
 /// `ConfiguredEnvironment.update_dns_record`.
-fn update_record(state: &mut State, update: Update, peer: IpAddr) -> Result<String, Exception> {
+fn update_record(state: &mut State, update: &Update, peer: IpAddr) -> Result<String, Exception> {
     let (fqdn, zone) = split_name(state, update.fqdn.as_deref())?;
     // IpAddressContainer: ipv4, ipv6, then ip_1 and ip_2 into their family's slot.
     let mut v4 = match update.ipv4.as_deref().filter(|s| !s.is_empty()) {
