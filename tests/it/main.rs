@@ -11,6 +11,7 @@
 
 mod cli;
 mod config_golden;
+mod provider_duckdns;
 mod provider_dyndns2;
 mod provider_dyndns_server;
 mod provider_http;
