@@ -10,6 +10,7 @@
 )]
 
 mod cli;
+mod cli_delete;
 mod config_golden;
 mod provider_duckdns;
 mod provider_dyndns2;
