@@ -202,8 +202,15 @@ fn uncommented_example(dir: &Path) -> String {
         out.push('\n');
     }
     let etc = format!("{}/", dir.display());
-    for name in ["dyndns.pass", "custom.pass", "custom.token"] {
-        fs::write(dir.join(name), "example\n").unwrap();
+    for name in [
+        "dyndns.pass",
+        "custom.pass",
+        "custom.token",
+        "duck.token",
+        "dyndns.secret",
+        "he.pass",
+    ] {
+        fs::write(dir.join(name), "Example123\n").unwrap();
     }
     out.replace("/etc/dynipd/", &etc)
 }
@@ -217,9 +224,10 @@ fn shipped_example_validates_with_every_setting_uncommented() {
         Ok(config) => config,
         Err(e) => panic!("{e}\n--- uncommented example:\n{text}"),
     };
-    assert_eq!(config.records.len(), 2);
+    assert_eq!(config.records.len(), 4);
     assert_eq!(config.sources.len(), 3);
-    assert_eq!(config.providers.len(), 2);
+    assert_eq!(config.providers.len(), 5);
+    assert_eq!(config.warnings, Vec::<String>::new());
 }
 
 #[test]
@@ -254,6 +262,11 @@ fn shipped_example_documents_every_key() {
         "token-file",
         "token-credential",
         "success",
+        "nochg",
+        "zone",
+        "secret",
+        "secret-file",
+        "secret-credential",
         "headers",
         "name",
         "provider",
