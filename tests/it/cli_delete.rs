@@ -29,7 +29,12 @@ fn delete_dry_run_prints_the_request_and_sends_and_writes_nothing() {
     server.set_record(NAME, "81.2.69.160".parse().unwrap());
     let dir = temp_dir();
     let cfg = dir.path().join("dynipd.toml");
-    let config = binary_config(dir.path(), &server.base_url(), SECRET, &record(NAME, "selfhosted"));
+    let config = binary_config(
+        dir.path(),
+        &server.base_url(),
+        SECRET,
+        &record(NAME, "selfhosted"),
+    );
     fs::write(&cfg, config).unwrap();
     let out = run_dynipd(&cfg, &["delete", NAME, "--dry-run"]);
     let (stdout, stderr) = text(&out);
@@ -44,7 +49,10 @@ fn delete_dry_run_prints_the_request_and_sends_and_writes_nothing() {
     );
     assert!(!format!("{stdout}{stderr}").contains(SECRET));
     assert_eq!(server.count(), 0, "a dry run sends nothing");
-    assert!(!dir.path().join("state").exists(), "a dry run writes nothing");
+    assert!(
+        !dir.path().join("state").exists(),
+        "a dry run writes nothing"
+    );
     assert!(server.records(NAME).a.is_some());
 }
 
@@ -53,7 +61,12 @@ fn delete_removes_both_families_and_the_next_round_publishes_again() {
     let server = DyndnsServer::start(SECRET, &[ZONE]);
     let dir = temp_dir();
     let cfg = dir.path().join("dynipd.toml");
-    let config = binary_config(dir.path(), &server.base_url(), SECRET, &record(NAME, "selfhosted"));
+    let config = binary_config(
+        dir.path(),
+        &server.base_url(),
+        SECRET,
+        &record(NAME, "selfhosted"),
+    );
     fs::write(&cfg, config).unwrap();
     let published = Records {
         a: Some("81.2.69.160".parse().unwrap()),
@@ -98,7 +111,12 @@ fn a_refused_delete_exits_1_without_the_secret() {
     let server = DyndnsServer::start(SECRET, &[ZONE]);
     let dir = temp_dir();
     let cfg = dir.path().join("dynipd.toml");
-    let config = binary_config(dir.path(), &server.base_url(), "WrongSecret9", &record(NAME, "selfhosted"));
+    let config = binary_config(
+        dir.path(),
+        &server.base_url(),
+        "WrongSecret9",
+        &record(NAME, "selfhosted"),
+    );
     fs::write(&cfg, config).unwrap();
     let out = run_dynipd(&cfg, &["delete", NAME]);
     let (stdout, stderr) = text(&out);
@@ -125,7 +143,11 @@ fn unknown_records_and_kinds_that_cannot_delete_are_usage_errors() {
         server.base_url(),
         record("v4.example.org", "custom")
     );
-    fs::write(&cfg, binary_config(dir.path(), &server.base_url(), SECRET, &records)).unwrap();
+    fs::write(
+        &cfg,
+        binary_config(dir.path(), &server.base_url(), SECRET, &records),
+    )
+    .unwrap();
     let out = run_dynipd(&cfg, &["delete", "nope.example.org", "--dry-run"]);
     assert_eq!(out.status.code(), Some(64));
     assert_eq!(

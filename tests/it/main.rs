@@ -15,5 +15,6 @@ mod config_golden;
 mod provider_duckdns;
 mod provider_dyndns2;
 mod provider_dyndns_server;
+mod provider_dyndns_server_real;
 mod provider_http;
 mod support;
