@@ -123,17 +123,28 @@ impl DyndnsServerProvider {
             return Ok(());
         }
         let class = ErrorClass::Transient;
-        Err(Failure {
-            class,
-            message: format!(
-                "{} holds back {}: no {} address is known yet, and this server deletes the \
-                 record of a family a request leaves out; {}",
-                self.label,
-                target.name,
-                missing.join(" or "),
-                next_step(class, "")
-            ),
-        })
+        let carried: Vec<&str> = target.families.iter().map(|f| f.as_str()).collect();
+        let mut message = format!(
+            "{} holds back {}: no {} address is known yet, and this server deletes the record \
+             of a family a request leaves out; {}",
+            self.label,
+            target.name,
+            missing.join(" or "),
+            next_step(class, "")
+        );
+        if let ([_, _], [_]) = (carried.as_slice(), missing.as_slice()) {
+            let known: Vec<&str> = target
+                .families
+                .iter()
+                .filter(|f| target.addresses.get(*f).is_some())
+                .map(|f| f.as_str())
+                .collect();
+            message.push_str(&format!(
+                " (if that family never comes, set families = [\"{}\"] on the record)",
+                known.join("\", \"")
+            ));
+        }
+        Err(Failure { class, message })
     }
 
     /// `…/update-by-path/SECRET/NAME/IPV4/IPV6` or

@@ -538,3 +538,44 @@ fn the_binary_never_logs_the_secret() {
     }
     assert_eq!(server.count(), 1, "only the live once sent a request");
 }
+
+#[test]
+fn a_single_family_record_warns_at_config_load() {
+    // See: #6 — trap 1 deletes the other family's record at that name.
+    let server = DyndnsServer::start(SECRET, &[ZONE]);
+    let dir = temp_dir();
+    let cfg = dir.path().join("dynipd.toml");
+    let records = format!(
+        "[[records]]\nname = \"{NAME}\"\nprovider = \"selfhosted\"\nsource = \"script\"\n\
+         families = [\"ipv4\"]\n"
+    );
+    fs::write(
+        &cfg,
+        binary_config(dir.path(), &server.base_url(), SECRET, &records),
+    )
+    .unwrap();
+    let warning = format!(
+        "records[0].families: record \"{NAME}\" carries only ipv4, and dyndns-server provider \
+         \"selfhosted\" deletes the AAAA record of \"{NAME}\" with every update (the server \
+         removes the family a request leaves out); add \"ipv6\" to families unless that is \
+         intended"
+    );
+    let out = run_dynipd(&cfg, &["check"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!("warning: {warning}\n")
+    );
+    let out = run_dynipd(&cfg, &["once", "--dry-run"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(&warning))
+        .unwrap_or_else(|| panic!("no warning logged:\n{stderr}"));
+    assert!(line.contains("WARN"), "{line}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("/update-by-path/***/{NAME}/81.2.69.160\n")),
+        "only the carried family is sent:\n{stdout}"
+    );
+}

@@ -299,6 +299,14 @@ fn a_dual_stack_record_is_held_back_until_both_families_are_known() {
         "{}",
         failure.message
     );
+    assert!(
+        failure.message.ends_with(
+            "will retry with backoff (if that family never comes, set families = [\"ipv4\"] \
+             on the record)"
+        ),
+        "{}",
+        failure.message
+    );
     assert!(p.plan(&[half])[0].starts_with("not sent: "));
     let none = target(Families::IPV4, Addresses::default());
     assert!(p.check_sendable(&none).is_err());
