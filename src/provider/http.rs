@@ -125,12 +125,20 @@ impl HttpProvider {
         out
     }
 
-    /// Sends the target's requests; confirmed only when every one succeeded.
+    /// Sends the target's requests; confirmed only when every one succeeded. After a
+    /// rejection or a rate limit the record's other family is not sent.
     async fn publish_one(&self, target: &Target) -> Result<Confirmed, Failure> {
         let mut failures = Vec::new();
         for request in self.requests(target)? {
             if let Err(failure) = self.send(target, &request).await {
+                let is_final = matches!(
+                    failure.class,
+                    ErrorClass::Rejected | ErrorClass::RateLimited { .. }
+                );
                 failures.push(failure);
+                if is_final {
+                    break;
+                }
             }
         }
         match worst(failures) {

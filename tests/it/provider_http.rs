@@ -405,6 +405,15 @@ async fn a_record_is_published_only_when_every_family_s_request_succeeds() {
             Some("type=AAAA&ip=2a02%3A898%3A1%3A%3A7".to_string()),
         ]
     );
+    // After a rejection the other family is not sent.
+    let server = HttpServer::start(|_| Response::text(401, "bad key"));
+    let p = provider(get_config(server.url("/u?type={type}&ip={ip}")), WAIT);
+    let outcomes = publish(&p, &targets).await;
+    assert_eq!(
+        failure(&outcomes["home.example.org"]).class,
+        ErrorClass::Rejected
+    );
+    assert_eq!(server.count(), 1);
     // A single-family record sends its one family only.
     let v6 = [target("v6.example.org", None, Some("2a02:898:1::7"))];
     let server = HttpServer::start(|_| Response::text(200, "good"));
