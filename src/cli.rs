@@ -55,6 +55,15 @@ pub enum Command {
         /// The record's name.
         record: Option<String>,
     },
+    /// Delete a record's A and AAAA records at its provider (dyndns-server, rfc2136):
+    /// 0 when deleted or already absent, 1 if not.
+    Delete {
+        /// The record's name, as configured.
+        record: String,
+        /// Print the exact request that would be sent; send nothing, write no state.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// `--log-level` values.

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# --- tools the tests drive for real (named, dig, ip, faketime) ---------------------------
+# --- tools the tests drive for real (named, dig, ip, faketime, python3) ------------------
 need=()
 command -v named >/dev/null 2>&1 || need+=(bind9)
 command -v named-checkconf >/dev/null 2>&1 || need+=(bind9-utils)
@@ -12,11 +12,22 @@ command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
 command -v nsupdate >/dev/null 2>&1 || need+=(bind9-dnsutils)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if ((${#need[@]})); then
   echo "tests/run.sh: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# --- the Python dyndns 2.0.0 server (PyPI; Debian's Flask and pydantic are too old) -----
+# The dyndns-server tests run it on a real named (protocols/python-dyndns.md).
+if [ ! -x target/dyndns-venv/bin/dyndns ]; then
+  echo "tests/run.sh: installing dyndns==2.0.0 into target/dyndns-venv"
+  rm -rf target/dyndns-venv
+  python3 -m venv target/dyndns-venv
+  target/dyndns-venv/bin/pip install --quiet --disable-pip-version-check dyndns==2.0.0
 fi
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy

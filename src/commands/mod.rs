@@ -1,5 +1,6 @@
 //! The subcommands other than `run` and `once`, and the dispatcher `main.rs` calls.
 
+pub mod delete;
 pub mod detect;
 pub mod generate;
 pub mod retry;
@@ -27,6 +28,7 @@ pub fn execute(cli: Cli) -> i32 {
         Command::Detect { source, json } => detect::detect(config, source.as_deref(), json),
         Command::Status { json } => status::status(config, json),
         Command::Retry { record } => retry::retry(config, record.as_deref()),
+        Command::Delete { record, dry_run } => delete::delete(config, &record, dry_run),
     };
     match result {
         Ok(code) => code,

@@ -15,15 +15,7 @@ pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> 
     if let Some(name) = record
         && config.record(name).is_none()
     {
-        let names: Vec<String> = config
-            .records
-            .iter()
-            .map(|r| format!("\"{}\"", r.name))
-            .collect();
-        return Err(AppError::Usage(format!(
-            "no record named \"{name}\" (configured: {})",
-            names.join(", ")
-        )));
+        return Err(no_such_record(&config, name));
     }
     let what = record.map_or_else(|| "every record".to_string(), |r| format!("record \"{r}\""));
     // `existing`, not `open`: root running this before the daemon's first start must not
@@ -63,8 +55,25 @@ pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> 
     Ok(crate::exit::OK)
 }
 
+/// The usage error for a record name the config does not have.
+pub(crate) fn no_such_record(config: &config::Config, name: &str) -> AppError {
+    let names: Vec<String> = config
+        .records
+        .iter()
+        .map(|r| format!("\"{}\"", r.name))
+        .collect();
+    AppError::Usage(format!(
+        "no record named \"{name}\" (configured: {})",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
+}
+
 /// The pid in `state-dir/dynipd.pid` when that process is alive.
-fn running_daemon(state_dir: &Path) -> Option<u32> {
+pub(crate) fn running_daemon(state_dir: &Path) -> Option<u32> {
     let text = std::fs::read_to_string(state_dir.join("dynipd.pid")).ok()?;
     let pid: u32 = text.trim().parse().ok()?;
     Path::new(&format!("/proc/{pid}")).exists().then_some(pid)

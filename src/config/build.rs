@@ -99,7 +99,7 @@ fn from_source(
         sources: &built_sources,
         providers: &built_providers,
     };
-    let records = records::build(&doc.records, &targets, &mut diags);
+    let records = records::build(&doc.records, &targets, &mut diags, &mut warnings);
 
     let (true, Some(daemon)) = (diags.is_empty(), daemon) else {
         return Err(diags.into_vec());

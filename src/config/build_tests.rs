@@ -209,8 +209,11 @@ fn uncommented_example(dir: &Path) -> String {
         "custom.token",
         "dynu.key",
         "dynu.pass",
+        "duck.token",
+        "dyndns.secret",
+        "he.pass",
     ] {
-        fs::write(dir.join(name), "example\n").unwrap();
+        fs::write(dir.join(name), "Example123\n").unwrap();
     }
     fs::write(
         dir.join("tsig.key"),
@@ -229,9 +232,10 @@ fn shipped_example_validates_with_every_setting_uncommented() {
         Ok(config) => config,
         Err(e) => panic!("{e}\n--- uncommented example:\n{text}"),
     };
-    assert_eq!(config.records.len(), 2);
+    assert_eq!(config.records.len(), 4);
     assert_eq!(config.sources.len(), 3);
-    assert_eq!(config.providers.len(), 5);
+    assert_eq!(config.providers.len(), 8);
+    assert_eq!(config.warnings, Vec::<String>::new());
 }
 
 #[test]
@@ -266,6 +270,11 @@ fn shipped_example_documents_every_key() {
         "token-file",
         "token-credential",
         "success",
+        "nochg",
+        "zone",
+        "secret",
+        "secret-file",
+        "secret-credential",
         "headers",
         "server",
         "zone",

@@ -1,5 +1,6 @@
 //! `kind = "http"` providers: method, templates (`url`, `body`, header values), headers,
-//! basic auth, token, success regex. Template syntax is `config::template`.
+//! basic auth, token, `success` and `nochg` regexes, `zone`. Template syntax is
+//! `config::template`. Also the rule for records on such a provider: inside its `zone`.
 //! Does not send anything; that is `provider::http`.
 
 use crate::http::{is_header_name, is_header_value};
@@ -8,10 +9,11 @@ use url::Url;
 
 use super::diagnostic::Diagnostics;
 use super::document::{Entry, key_segment};
+use super::providers::RecordUse;
 use super::raw::RawHttpProvider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
-use super::template::{unknown_placeholders, uses, with_examples};
-use super::values::{http_url, is_loopback, word};
+use super::template::{PLACEHOLDERS, unknown_placeholders, uses, with_examples};
+use super::values::{fqdn, http_url, is_loopback, word};
 use super::{HttpMethod, HttpProviderConfig, ProviderConfig};
 use crate::secret::Secret;
 
@@ -30,9 +32,16 @@ pub(super) fn build(
     let method = method(entry, &raw, diags);
     let url = templates(entry, &raw, diags);
     request_shape(entry, &raw, method, diags);
-    let success = success(entry, &raw, diags);
+    let success = regex(entry, "success", raw.success.as_ref(), diags);
+    let nochg = match &raw.nochg {
+        None => Some(None),
+        Some(text) => regex(entry, "nochg", Some(text), diags).map(Some),
+    };
+    let zone = zone(entry, &raw, diags);
     let auth = auth(entry, &raw, secrets, diags);
-    let (Some(url), Some(success), Some((password, token))) = (url, success, auth) else {
+    let (Some(url), Some(success), Some(nochg), Some(zone), Some((password, token))) =
+        (url, success, nochg, zone, auth)
+    else {
         return None;
     };
     if diags.len() != before {
@@ -58,6 +67,8 @@ pub(super) fn build(
         password,
         token,
         success,
+        nochg,
+        zone,
     }))
 }
 
@@ -108,13 +119,17 @@ fn templates(entry: &Entry<'_>, raw: &RawHttpProvider, diags: &mut Diagnostics) 
     for (key, text) in template_list(entry, raw) {
         let unknown = unknown_placeholders(text.get_ref());
         if !unknown.is_empty() {
-            let list: Vec<String> = unknown.iter().map(|w| format!("{{{w}}}")).collect();
+            let braced = |words: &[&str]| -> String {
+                let list: Vec<String> = words.iter().map(|w| format!("{{{w}}}")).collect();
+                list.join(", ")
+            };
             diags.error(
                 text.span(),
                 key,
                 format!(
-                    "unknown placeholder {} (known: {{name}}, {{ipv4}}, {{ipv6}}, {{ttl}}, {{token}})",
-                    list.join(", ")
+                    "unknown placeholder {} (known: {})",
+                    braced(&unknown),
+                    braced(PLACEHOLDERS)
                 ),
             );
             ok = false;
@@ -181,28 +196,71 @@ fn request_shape(
     }
 }
 
-fn success(
+/// The regex at `key` (`success` defaults to [`DEFAULT_SUCCESS`]).
+fn regex(
     entry: &Entry<'_>,
-    raw: &RawHttpProvider,
+    key: &str,
+    written: Option<&Spanned<String>>,
     diags: &mut Diagnostics,
 ) -> Option<regex_lite::Regex> {
-    let text = raw
-        .success
-        .as_ref()
-        .map_or(DEFAULT_SUCCESS, |s| s.get_ref().as_str());
+    let text = written.map_or(DEFAULT_SUCCESS, |s| s.get_ref().as_str());
     regex_lite::Regex::new(text)
         .map_err(|e| {
-            let span = raw
-                .success
-                .as_ref()
-                .map_or_else(|| entry.span(), Spanned::span);
+            let span = written.map_or_else(|| entry.span(), Spanned::span);
             diags.error(
                 span,
-                entry.key("success"),
+                entry.key(key),
                 format!("invalid regex \"{text}\": {e}"),
             );
         })
         .ok()
+}
+
+/// `zone`: a DNS name, lowercased; `Some(None)` when absent.
+fn zone(
+    entry: &Entry<'_>,
+    raw: &RawHttpProvider,
+    diags: &mut Diagnostics,
+) -> Option<Option<String>> {
+    let Some(text) = &raw.zone else {
+        return Some(None);
+    };
+    match fqdn(text.get_ref()) {
+        Ok(zone) => Some(Some(zone.to_ascii_lowercase())),
+        Err(message) => {
+            diags.error(text.span(), entry.key("zone"), message);
+            None
+        }
+    }
+}
+
+/// With `zone` set, a record must be the zone itself or a name inside it.
+pub(super) fn check_record(
+    record: &RecordUse<'_>,
+    config: &super::HttpProviderConfig,
+    diags: &mut Diagnostics,
+) {
+    let Some(zone) = &config.zone else {
+        return;
+    };
+    let name = record.name.to_ascii_lowercase();
+    let inside = name == *zone
+        || name
+            .strip_suffix(zone.as_str())
+            .is_some_and(|host| host.ends_with('.'));
+    if !inside {
+        diags.error(
+            record.name_span.clone(),
+            format!("{}.name", record.path),
+            format!(
+                "record \"{}\" is not in zone \"{zone}\" of http provider \"{}\" (its {{host}} \
+                 and {{zone}} come from that zone); fix the name or providers.{}.zone",
+                record.name,
+                record.provider,
+                key_segment(record.provider)
+            ),
+        );
+    }
 }
 
 /// Password (with username: both or neither) and token.

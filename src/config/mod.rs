@@ -8,6 +8,8 @@
 pub mod build;
 pub mod diagnostic;
 mod document;
+mod duckdns_provider;
+mod dyndns_server_provider;
 mod dynu_provider;
 mod http_provider;
 mod providers;
@@ -31,6 +33,8 @@ use crate::secret::Secret;
 
 pub use build::load;
 pub use diagnostic::ConfigErrors;
+pub use duckdns_provider::{DuckdnsProviderConfig, duckdns_domain};
+pub use dyndns_server_provider::{DyndnsServerMethod, DyndnsServerProviderConfig};
 pub use dynu_provider::{DynuAccess, DynuAuth, DynuProviderConfig};
 
 /// The default config path.
@@ -130,6 +134,8 @@ pub enum ProviderConfig {
     Dyndns2(Dyndns2ProviderConfig),
     Rfc2136(crate::provider::rfc2136::Rfc2136ProviderConfig),
     Dynu(DynuProviderConfig),
+    DyndnsServer(DyndnsServerProviderConfig),
+    Duckdns(DuckdnsProviderConfig),
 }
 
 impl ProviderConfig {
@@ -140,6 +146,8 @@ impl ProviderConfig {
             ProviderConfig::Dyndns2(_) => "dyndns2",
             ProviderConfig::Rfc2136(_) => "rfc2136",
             ProviderConfig::Dynu(_) => "dynu",
+            ProviderConfig::DyndnsServer(_) => "dyndns-server",
+            ProviderConfig::Duckdns(_) => "duckdns",
         }
     }
 }
@@ -155,9 +163,11 @@ pub enum HttpMethod {
 #[derive(Clone, Debug)]
 pub struct HttpProviderConfig {
     pub method: HttpMethod,
-    /// URL template; placeholders `{name} {ipv4} {ipv6} {ttl} {token}` are URL-encoded.
+    /// URL template; placeholders (`config::template::PLACEHOLDERS`) are URL-encoded. `{ip}`
+    /// or `{type}` in any template means one request per family.
     pub url: String,
-    /// Body template (POST), same placeholders, not encoded.
+    /// Body template (POST), same placeholders; form-encoded when `content_type` is
+    /// `application/x-www-form-urlencoded`, else inserted as they are.
     pub body: Option<String>,
     pub content_type: Option<String>,
     /// Extra headers (values may use the placeholders).
@@ -167,8 +177,12 @@ pub struct HttpProviderConfig {
     pub password: Option<Secret<String>>,
     /// Substituted for `{token}`; redacted wherever it would be shown.
     pub token: Option<Secret<String>>,
-    /// The body must match (and the status be 2xx).
+    /// The body must match this or `nochg` (and the status be 2xx).
     pub success: regex_lite::Regex,
+    /// A reply meaning "already set": counts as published too.
+    pub nochg: Option<regex_lite::Regex>,
+    /// The zone for `{zone}` and `{host}`; `None`: the name minus its first label.
+    pub zone: Option<String>,
 }
 
 /// How a dyndns2 provider sends a dual-stack record.

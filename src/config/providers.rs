@@ -2,19 +2,31 @@
 //! what of a provider goes into its records' fingerprints.
 //! Does not talk to any provider; that is `crate::provider`.
 
+use std::ops::Range;
+
 use super::diagnostic::Diagnostics;
 use super::document::Entry;
 use super::raw::RawDyndns2Provider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use super::values::{http_url, is_loopback, word};
 use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
-use super::{dynu_provider, http_provider, rfc2136_provider};
+use super::{
+    duckdns_provider, dyndns_server_provider, dynu_provider, http_provider, rfc2136_provider,
+};
+use crate::core::Families;
 use crate::core::fingerprint::Fingerprint;
 
 /// The kinds this build can publish to.
-const KINDS: &[&str] = &["dyndns2", "dynu", "http", "rfc2136"];
+const KINDS: &[&str] = &[
+    "duckdns",
+    "dyndns-server",
+    "dyndns2",
+    "dynu",
+    "http",
+    "rfc2136",
+];
 /// Kinds DESIGN.md names that are not built yet.
-const UNBUILT: &[&str] = &["duckdns", "dyndns-server"];
+const UNBUILT: &[&str] = &[];
 
 /// Builds one provider, reading its secrets; every problem is reported, `None` when any.
 /// `warnings` gets odd but legal settings (a password sent over plain http).
@@ -28,7 +40,43 @@ pub(super) fn build(
         "http" => http_provider::build(entry, entry.deserialize(diags)?, secrets, diags, warnings),
         "rfc2136" => rfc2136_provider::build(entry, &entry.deserialize(diags)?, secrets, diags),
         "dynu" => dynu_provider::build(entry, secrets, diags, warnings),
+        "dyndns-server" => dyndns_server_provider::build(
+            entry,
+            &entry.deserialize(diags)?,
+            secrets,
+            diags,
+            warnings,
+        ),
+        "duckdns" => duckdns_provider::build(entry, &entry.deserialize(diags)?, secrets, diags),
         _ => dyndns2(entry, entry.deserialize(diags)?, secrets, diags, warnings),
+    }
+}
+
+/// A record as a provider's own rules see it (`records[2]` using `[providers.NAME]`).
+pub(super) struct RecordUse<'a> {
+    /// The record's key path (`records[2]`).
+    pub path: &'a str,
+    pub name: &'a str,
+    pub name_span: Range<usize>,
+    pub families: Families,
+    /// The provider's table name.
+    pub provider: &'a str,
+}
+
+/// The rules a provider kind sets for the records that use it: errors for records it cannot
+/// serve, warnings for odd but legal ones.
+pub(super) fn check_record(
+    record: &RecordUse<'_>,
+    provider: &ProviderConfig,
+    diags: &mut Diagnostics,
+    warnings: &mut Vec<String>,
+) {
+    match provider {
+        ProviderConfig::Http(h) => http_provider::check_record(record, h, diags),
+        ProviderConfig::DyndnsServer(_) => dyndns_server_provider::check_record(record, warnings),
+        ProviderConfig::Duckdns(_) => duckdns_provider::check_record(record, diags),
+        ProviderConfig::Rfc2136(c) => rfc2136_provider::check_record(record, c, diags),
+        ProviderConfig::Dyndns2(_) | ProviderConfig::Dynu(_) => {}
     }
 }
 
@@ -113,6 +161,8 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
             optional(fp, h.password.as_ref().map(|s| s.expose().as_str()));
             optional(fp, h.token.as_ref().map(|s| s.expose().as_str()));
             fp.field(h.success.as_str().as_bytes());
+            optional(fp, h.nochg.as_ref().map(regex_lite::Regex::as_str));
+            optional(fp, h.zone.as_deref());
         }
         ProviderConfig::Rfc2136(r) => {
             fp.field(r.server.to_string().as_bytes());
@@ -132,14 +182,8 @@ pub(super) fn fingerprint(fp: &mut Fingerprint, provider: &ProviderConfig) {
             });
         }
         ProviderConfig::Dynu(d) => dynu_provider::fingerprint(fp, d),
-    }
-}
-
-/// Whether `provider` can publish the record `name` (e.g. rfc2136: inside its zone).
-pub(super) fn check_record(provider: &ProviderConfig, name: &str) -> Result<(), String> {
-    match provider {
-        ProviderConfig::Rfc2136(c) => rfc2136_provider::check_record(c, name),
-        ProviderConfig::Http(_) | ProviderConfig::Dyndns2(_) | ProviderConfig::Dynu(_) => Ok(()),
+        ProviderConfig::DyndnsServer(d) => dyndns_server_provider::fingerprint(fp, d),
+        ProviderConfig::Duckdns(d) => duckdns_provider::fingerprint(fp, d),
     }
 }
 

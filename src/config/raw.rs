@@ -106,6 +106,8 @@ pub(super) struct RawHttpProvider {
     pub token_file: Option<Text>,
     pub token_credential: Option<Text>,
     pub success: Option<Text>,
+    pub nochg: Option<Text>,
+    pub zone: Option<Text>,
 }
 
 /// `[providers.NAME]` with `kind = "dyndns2"`.

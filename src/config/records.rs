@@ -27,10 +27,12 @@ pub(super) struct Targets<'c> {
 }
 
 /// Builds every record, in file order; problems are reported and those records skipped.
+/// `warnings` gets odd but legal records (see `providers::check_record`).
 pub(super) fn build(
     entries: &[Entry<'_>],
     targets: &Targets<'_>,
     diags: &mut Diagnostics,
+    warnings: &mut Vec<String>,
 ) -> Vec<RecordConfig> {
     let mut seen: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
@@ -90,11 +92,6 @@ pub(super) fn build(
         {
             check_families(entry, &raw, &name, families, source, diags);
         }
-        if let Some(provider) = targets.providers.get(raw.provider.get_ref())
-            && let Err(message) = providers::check_record(provider, &name)
-        {
-            diags.error(raw.name.span(), entry.key("name"), message);
-        }
         if diags.len() != before {
             continue;
         }
@@ -103,6 +100,17 @@ pub(super) fn build(
         else {
             continue;
         };
+        let record_use = providers::RecordUse {
+            path: &entry.path,
+            name: &name,
+            name_span: raw.name.span(),
+            families,
+            provider: raw.provider.get_ref(),
+        };
+        providers::check_record(&record_use, provider, diags, warnings);
+        if diags.len() != before {
+            continue;
+        }
         let mut fp = Fingerprint::default();
         fp.field(name.as_bytes())
             .field(families.to_string().as_bytes())

@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::ProviderConfig;
 use super::diagnostic::Diagnostics;
 use super::document::Entry;
+use super::providers::RecordUse;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use crate::provider::rfc2136::{Rfc2136ProviderConfig, TsigAlgorithm};
 use crate::secret::Secret;
@@ -143,16 +144,24 @@ fn server_address(text: &str) -> Result<SocketAddr, String> {
 
 /// The record must lie inside the provider's zone (RFC 2136 §2.3: every update RR is in the
 /// zone of the Zone section).
-pub(super) fn check_record(config: &Rfc2136ProviderConfig, name: &str) -> Result<(), String> {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
+pub(super) fn check_record(
+    record: &RecordUse<'_>,
+    config: &Rfc2136ProviderConfig,
+    diags: &mut Diagnostics,
+) {
+    let name = record.name.trim_end_matches('.').to_ascii_lowercase();
     let zone = &config.zone;
     if name == *zone || name.ends_with(&format!(".{zone}")) {
-        Ok(())
-    } else {
-        Err(format!(
-            "record \"{name}\" is outside zone \"{zone}\" of its rfc2136 provider; use a provider whose zone contains it"
-        ))
+        return;
     }
+    diags.error(
+        record.name_span.clone(),
+        format!("{}.name", record.path),
+        format!(
+            "record \"{name}\" is outside zone \"{zone}\" of rfc2136 provider \"{}\"; use a provider whose zone contains it",
+            record.provider
+        ),
+    );
 }
 
 #[cfg(test)]

@@ -1,11 +1,18 @@
-//! The `http` provider's templates: `{name} {ipv4} {ipv6} {ttl} {token}` in `url`, `body` and
-//! header values. A placeholder is `{` + letters, digits, `-` or `_` + `}`; every other brace is
-//! literal text, so a JSON body like `{"ip": "{ipv4}"}` needs no escaping.
+//! The `http` provider's templates: `{name} {host} {zone} {ipv4} {ipv6} {ip} {type} {ttl}
+//! {token}` in `url`, `body` and header values. A placeholder is `{` + letters, digits, `-` or
+//! `_` + `}`; every other brace is literal text, so a JSON body like `{"ip": "{ipv4}"}` needs
+//! no escaping. `{ip}` or `{type}` anywhere makes the provider send one request per family.
 //! Does not substitute URL-encoded values for sending; that is `provider::http`, which may use
 //! [`pieces`] to split a template the same way.
 
 /// The placeholders a template may use.
-pub const PLACEHOLDERS: &[&str] = &["name", "ipv4", "ipv6", "ttl", "token"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "name", "host", "zone", "ipv4", "ipv6", "ip", "type", "ttl", "token",
+];
+
+/// Placeholders that stand for one family's address or record type: a template using any of
+/// them is sent once per family the record carries.
+pub const PER_FAMILY: &[&str] = &["ip", "type"];
 
 /// A part of a template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,8 +62,15 @@ pub(super) fn unknown_placeholders(template: &str) -> Vec<&str> {
 }
 
 /// Whether `template` uses `{word}`.
-pub(super) fn uses(template: &str, word: &str) -> bool {
+pub fn uses(template: &str, word: &str) -> bool {
     pieces(template).contains(&Piece::Placeholder(word))
+}
+
+/// Whether any of `templates` uses a [`PER_FAMILY`] placeholder.
+pub fn is_per_family<'t>(templates: impl IntoIterator<Item = &'t str>) -> bool {
+    templates
+        .into_iter()
+        .any(|t| PER_FAMILY.iter().any(|word| uses(t, word)))
 }
 
 /// `template` with each placeholder replaced by a harmless example value, to check that the
@@ -67,9 +81,12 @@ pub(super) fn with_examples(template: &str) -> String {
         .map(|p| match p {
             Piece::Text(t) => t,
             Piece::Placeholder("name") => "home.example.org",
+            Piece::Placeholder("host") => "home",
+            Piece::Placeholder("zone") => "example.org",
             Piece::Placeholder("ipv4") => "192.0.2.1",
             // What a URL-encoding provider sends for 2001:db8::1.
-            Piece::Placeholder("ipv6") => "2001%3Adb8%3A%3A1",
+            Piece::Placeholder("ipv6" | "ip") => "2001%3Adb8%3A%3A1",
+            Piece::Placeholder("type") => "AAAA",
             Piece::Placeholder("ttl") => "60",
             Piece::Placeholder(_) => "example",
         })
@@ -101,11 +118,14 @@ mod tests {
     #[test]
     fn finds_unknown_placeholders() {
         assert_eq!(
-            unknown_placeholders("x?h={host}&ip={ipv4}&v={ip6}"),
-            vec!["host", "ip6"]
+            unknown_placeholders("x?h={hostname}&ip={ipv4}&v={ip6}&h={host}"),
+            vec!["hostname", "ip6"]
         );
         assert!(uses("a={token}", "token"));
         assert!(!uses("a={tokens}", "token"));
+        assert!(is_per_family(["a={ipv4}", "{\"type\": \"{type}\"}"]));
+        assert!(is_per_family(["a={ip}"]));
+        assert!(!is_per_family(["a={ipv4}&b={ipv6}", "{ipx}"]));
         assert_eq!(
             with_examples("https://x/?h={name}&ip={ipv4}&6={ipv6}&t={ttl}&k={token}"),
             "https://x/?h=home.example.org&ip=192.0.2.1&6=2001%3Adb8%3A%3A1&t=60&k=example"

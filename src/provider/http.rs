@@ -1,6 +1,7 @@
 //! The generic `http` provider: the operator's own request template (method, URL, body,
-//! headers, Basic auth) with `{name} {ipv4} {ipv6} {ttl} {token}` filled in, one request per
-//! record, and a reply judged by status and the `success` regex.
+//! headers, Basic auth) with its placeholders filled in (`http::render`), one request per
+//! record — or per family the record carries, when a template uses `{ip}` or `{type}` — and a
+//! reply judged by status and the `success` / `nochg` regexes.
 //! Does not decide when to publish (`core::scheduler`) nor send bytes (`crate::http`).
 
 use crate::http::{is_header_name, is_header_value};
@@ -9,78 +10,20 @@ use std::time::Duration;
 use url::Url;
 
 use crate::config::HttpProviderConfig;
-use crate::core::{Confirmed, ErrorClass, Failure, RecordId};
+use crate::config::template::is_per_family;
+use crate::core::{Confirmed, ErrorClass, Failure, Families, RecordId};
 use crate::http::{HeaderValue, HttpClients, Request};
 use crate::secret::Secret;
 
 use super::Target;
-use super::message::{Fix, ProviderLabel, answered, excerpt, next_step};
+use super::message::{Fix, ProviderLabel, answered, excerpt, next_step, worst};
+
+pub mod render;
+
+pub use render::{Place, Values, host_and_zone, render};
 
 /// The most reply bytes read: enough for a JSON status, not for a web page.
 const BODY_CAP: usize = 4096;
-
-/// The values a template's placeholders stand for. A family without an address is empty.
-#[derive(Clone, Copy, Debug)]
-pub struct Values<'a> {
-    pub name: &'a str,
-    pub ipv4: Option<std::net::Ipv4Addr>,
-    pub ipv6: Option<std::net::Ipv6Addr>,
-    pub ttl: Duration,
-    /// The secret itself (render output that holds it must be masked before it is shown).
-    pub token: Option<&'a Secret<String>>,
-}
-
-/// Where a rendered template goes, which decides how values are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Place {
-    /// The URL: every value percent-encoded (an IPv6 address's colons become `%3A`), in the
-    /// same form `redact::mask_secrets` looks for.
-    Url,
-    /// A body or header: values inserted as they are.
-    Raw,
-}
-
-/// Fills `{name} {ipv4} {ipv6} {ttl} {token}` into `template` (`{ttl}` in whole seconds).
-/// Any other `{...}` is left as written; config validation reports unknown placeholders.
-pub fn render(template: &str, values: &Values<'_>, place: Place) -> String {
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let value = after.find('}').and_then(|close| {
-            let value = match &after[..close] {
-                "name" => values.name.to_string(),
-                "ipv4" => values.ipv4.map(|a| a.to_string()).unwrap_or_default(),
-                "ipv6" => values.ipv6.map(|a| a.to_string()).unwrap_or_default(),
-                "ttl" => values.ttl.as_secs().to_string(),
-                "token" => values.token.map(|t| t.expose().clone()).unwrap_or_default(),
-                _ => return None,
-            };
-            Some((value, close))
-        });
-        match value {
-            Some((value, close)) => {
-                match place {
-                    // `byte_serialize` writes a space as `+`, a space only in form bodies.
-                    Place::Url => out.push_str(
-                        &url::form_urlencoded::byte_serialize(value.as_bytes())
-                            .collect::<String>()
-                            .replace('+', "%20"),
-                    ),
-                    Place::Raw => out.push_str(&value),
-                }
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
 
 /// The class of a reply, and what it means; `Ok` when the record is published.
 pub fn classify(
@@ -126,16 +69,33 @@ pub struct HttpProvider {
     clients: HttpClients,
     timeout: Duration,
     label: ProviderLabel,
+    /// A template uses `{ip}` or `{type}`: one request per family.
+    is_per_family: bool,
+    /// How body values are encoded.
+    body_place: Place,
 }
 
 impl HttpProvider {
     /// A provider for `config`; every request is bounded by `timeout`.
     pub fn new(config: HttpProviderConfig, clients: HttpClients, timeout: Duration) -> Self {
+        let templates = std::iter::once(config.url.as_str())
+            .chain(config.body.as_deref())
+            .chain(config.headers.iter().map(|(_, v)| v.as_str()));
+        let is_per_family = is_per_family(templates);
+        let is_form = config.content_type.as_deref().is_some_and(|ct| {
+            ct.split(';').next().is_some_and(|media| {
+                media
+                    .trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
         HttpProvider {
             config,
             clients,
             timeout,
             label: ProviderLabel::new("http"),
+            is_per_family,
+            body_place: if is_form { Place::Form } else { Place::Raw },
         }
     }
 
@@ -145,14 +105,14 @@ impl HttpProvider {
         self
     }
 
-    /// The requests `publish` would send, one per target, the token and password masked. A
-    /// template that cannot be rendered shows the error instead.
+    /// The requests `publish` would send, one per target (or per family), the token and
+    /// password masked. A template that cannot be rendered shows the error instead.
     pub fn plan(&self, targets: &[Target]) -> Vec<String> {
         targets
             .iter()
-            .map(|t| match self.request(t) {
-                Ok(request) => request.describe(),
-                Err(failure) => format!("error: {}", failure.message),
+            .flat_map(|t| match self.requests(t) {
+                Ok(requests) => requests.iter().map(Request::describe).collect(),
+                Err(failure) => vec![format!("error: {}", failure.message)],
             })
             .collect()
     }
@@ -166,11 +126,35 @@ impl HttpProvider {
         out
     }
 
+    /// Sends the target's requests; confirmed only when every one succeeded. After a
+    /// rejection or a rate limit the record's other family is not sent.
     async fn publish_one(&self, target: &Target) -> Result<Confirmed, Failure> {
-        let request = self.request(target)?;
+        let mut failures = Vec::new();
+        for request in self.requests(target)? {
+            if let Err(failure) = self.send(target, &request).await {
+                let is_final = matches!(
+                    failure.class,
+                    ErrorClass::Rejected | ErrorClass::RateLimited { .. }
+                );
+                failures.push(failure);
+                if is_final {
+                    break;
+                }
+            }
+        }
+        match worst(failures) {
+            Some(failure) => Err(failure),
+            None => Ok(Confirmed {
+                addresses: target.addresses,
+                provider_cache: target.cache.clone(),
+            }),
+        }
+    }
+
+    async fn send(&self, target: &Target, request: &Request) -> Result<(), Failure> {
         let reply = self
             .clients
-            .send(None, &request, self.timeout, BODY_CAP)
+            .send(None, request, self.timeout, BODY_CAP)
             .await
             .map_err(|e| {
                 let class = e.class();
@@ -185,12 +169,14 @@ impl HttpProvider {
                 }
             })?;
         let body = reply.text();
-        let is_success_body = self.config.success.is_match(&body);
+        let is_success_body = self.config.success.is_match(&body)
+            || self
+                .config
+                .nochg
+                .as_ref()
+                .is_some_and(|r| r.is_match(&body));
         match classify(reply.status, reply.retry_after, is_success_body) {
-            Ok(()) => Ok(Confirmed {
-                addresses: target.addresses,
-                provider_cache: target.cache.clone(),
-            }),
+            Ok(()) => Ok(()),
             Err((class, meaning, fix)) => {
                 let mut said = format!("HTTP {}", reply.status);
                 if !body.trim().is_empty() {
@@ -202,15 +188,38 @@ impl HttpProvider {
         }
     }
 
-    /// The request for `target`, or a rejection when the template gives no valid request.
-    fn request(&self, target: &Target) -> Result<Request, Failure> {
-        let values = Values {
+    /// The requests for `target`: one, or one per family with an address in per-family mode.
+    fn requests(&self, target: &Target) -> Result<Vec<Request>, Failure> {
+        let (host, zone) = host_and_zone(&target.name, self.config.zone.as_deref());
+        let all = Values {
             name: &target.name,
+            host,
+            zone,
             ipv4: target.addresses.ipv4,
             ipv6: target.addresses.ipv6,
+            ip: None,
             ttl: target.ttl,
             token: self.config.token.as_ref(),
         };
+        if !self.is_per_family {
+            return Ok(vec![self.request(target, &all)?]);
+        }
+        Families::BOTH
+            .iter()
+            .filter_map(|family| target.addresses.get(family))
+            .map(|ip| {
+                let mut only = all;
+                only.ip = Some(ip);
+                only.ipv4 = all.ipv4.filter(|_| ip.is_ipv4());
+                only.ipv6 = all.ipv6.filter(|_| ip.is_ipv6());
+                self.request(target, &only)
+            })
+            .collect()
+    }
+
+    /// The request for `values`, or a rejection when the template gives no valid request.
+    fn request(&self, target: &Target, values: &Values<'_>) -> Result<Request, Failure> {
+        let values = *values;
         let unusable = |what: &str, key: &'static str| Failure {
             class: ErrorClass::Rejected,
             message: format!(
@@ -251,7 +260,7 @@ impl HttpProvider {
             .config
             .body
             .as_ref()
-            .map(|body| render(body, &values, Place::Raw));
+            .map(|body| render(body, &values, self.body_place));
         Ok(request)
     }
 

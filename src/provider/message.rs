@@ -117,7 +117,9 @@ pub fn excerpt(body: &str, secrets: &[Secret<String>]) -> String {
         end -= 1;
     }
     let cut = if end < masked.len() { "…" } else { "" };
-    format!("\"{}\"{cut}", masked[..end].escape_debug())
+    // Inside double quotes a single quote needs no escape (the dyndns server quotes names so).
+    let escaped = masked[..end].escape_debug().to_string().replace("\\'", "'");
+    format!("\"{escaped}\"{cut}")
 }
 
 /// The failure of several outcomes that decides what the core does: a rejection parks, a rate
@@ -173,6 +175,7 @@ mod tests {
             excerpt("oops hunter2\n\x1b[1m", &secrets),
             "\"oops ***\\n\\u{1b}[1m\""
         );
+        assert_eq!(excerpt("name 'x.' \\'", &[]), "\"name 'x.' \\\\'\"");
         let long = "é".repeat(150); // 300 bytes
         let shown = excerpt(&long, &[]);
         assert!(shown.ends_with("\"…"));

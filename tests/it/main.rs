@@ -10,14 +10,17 @@
 )]
 
 mod cli;
+mod cli_delete;
 mod config_golden;
 mod dynu_once;
 mod e2e;
 mod e2e_rfc2136;
 mod notify;
+mod provider_duckdns;
 mod provider_dyndns2;
+mod provider_dyndns_server;
+mod provider_dyndns_server_real;
 mod provider_dynu;
 mod provider_http;
-mod support;
-
 mod provider_rfc2136;
+mod support;

@@ -9,8 +9,11 @@ use super::*;
 fn values<'a>(token: Option<&'a Secret<String>>, ipv6: bool) -> Values<'a> {
     Values {
         name: "home.example.org",
+        host: "home",
+        zone: "example.org",
         ipv4: Some("81.2.69.160".parse().unwrap()),
         ipv6: ipv6.then(|| "2a02:898:1::7".parse().unwrap()),
+        ip: None,
         ttl: Duration::from_secs(300),
         token,
     }
@@ -21,6 +24,8 @@ fn render_table() {
     let token = Secret::new("t0k/en+ =&".to_string());
     let both = values(Some(&token), true);
     let v4only = values(None, false);
+    let mut per_family = values(None, true);
+    per_family.ip = per_family.ipv6.map(std::net::IpAddr::V6);
     // (template, values, place, expected)
     let table: &[(&str, &Values<'_>, Place, &str)] = &[
         (
@@ -57,6 +62,26 @@ fn render_table() {
         ),
         ("", &v4only, Place::Raw, ""),
         ("no placeholders", &v4only, Place::Raw, "no placeholders"),
+        // Host and zone; {ip} and {type} are empty outside a per-family request.
+        (
+            "/zones/{zone}/records/{host}?ip={ip}&type={type}",
+            &v4only,
+            Place::Url,
+            "/zones/example.org/records/home?ip=&type=",
+        ),
+        (
+            "/r?ip={ip}&type={type}",
+            &per_family,
+            Place::Url,
+            "/r?ip=2a02%3A898%3A1%3A%3A7&type=AAAA",
+        ),
+        // A form body encodes values the form way: a space is `+`, `+` is `%2B`.
+        (
+            "h={name}&ip6={ipv6}&k={token}",
+            &both,
+            Place::Form,
+            "h=home.example.org&ip6=2a02%3A898%3A1%3A%3A7&k=t0k%2Fen%2B+%3D%26",
+        ),
     ];
     for (template, values, place, expected) in table {
         assert_eq!(render(template, values, *place), *expected, "{template}");
@@ -117,6 +142,8 @@ fn config(url: &str) -> HttpProviderConfig {
         password: Some(Secret::new("pa55word".into())),
         token: Some(Secret::new("t0ken-xyz".into())),
         success: regex_lite::Regex::new("^ok").unwrap(),
+        nochg: None,
+        zone: None,
     }
 }
 
@@ -181,4 +208,81 @@ fn bad_templates_are_rejections_that_never_quote_the_token() {
         "{plan:?}"
     );
     assert!(!plan[0].contains("t0ken"));
+}
+
+#[test]
+fn host_and_zone_split() {
+    // (name, zone, host, zone)
+    let table: &[(&str, Option<&str>, &str, &str)] = &[
+        ("home.example.org", None, "home", "example.org"),
+        ("a.b.example.co.uk", None, "a", "b.example.co.uk"),
+        (
+            "a.b.example.co.uk",
+            Some("example.co.uk"),
+            "a.b",
+            "example.co.uk",
+        ),
+        (
+            "Home.Example.ORG",
+            Some("example.org"),
+            "Home",
+            "Example.ORG",
+        ),
+        ("example.org", Some("example.org"), "@", "example.org"),
+        // Not inside the zone (config validation forbids it): the default split.
+        (
+            "home.example.net",
+            Some("example.org"),
+            "home",
+            "example.net",
+        ),
+        ("xexample.org", Some("example.org"), "xexample", "org"),
+    ];
+    for (name, zone, host, expected_zone) in table {
+        assert_eq!(
+            host_and_zone(name, *zone),
+            (*host, *expected_zone),
+            "{name} {zone:?}"
+        );
+    }
+}
+
+#[test]
+fn per_family_templates_send_one_request_per_family() {
+    let mut c = config("https://x.example/dns/{zone}/{host}/{type}?content={ip}&ttl={ttl}");
+    c.method = HttpMethod::Get;
+    c.body = None;
+    c.content_type = None;
+    c.headers = Vec::new();
+    c.username = None;
+    c.password = None;
+    let mut t = target();
+    t.families = crate::core::Families::BOTH;
+    t.addresses.ipv6 = Some("2001:db8::7".parse().unwrap());
+    let plan: Vec<String> = provider(c)
+        .plan(&[t])
+        .iter()
+        .map(|r| r.lines().next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        plan,
+        vec![
+            "GET https://x.example/dns/example.org/home/A?content=81.2.69.160&ttl=60",
+            "GET https://x.example/dns/example.org/home/AAAA?content=2001%3Adb8%3A%3A7&ttl=60",
+        ]
+    );
+}
+
+#[test]
+fn a_form_content_type_form_encodes_the_body() {
+    let mut c = config("https://x.example/");
+    c.body = Some("host={name}&ip6={ipv6}&key={token}".into());
+    c.content_type = Some("application/x-www-form-urlencoded; charset=utf-8".into());
+    let mut t = target();
+    t.addresses.ipv6 = Some("2001:db8::7".parse().unwrap());
+    let plan = provider(c).plan(&[t]);
+    assert!(
+        plan[0].ends_with("\n    host=home.example.org&ip6=2001%3Adb8%3A%3A7&key=***"),
+        "{plan:?}"
+    );
 }

@@ -2,7 +2,9 @@
 #![allow(dead_code, reason = "each test module uses a different subset")]
 
 pub mod daemon;
+pub mod duckdns_server;
 pub mod dyndns2_server;
+pub mod dyndns_server;
 pub mod dynu_server;
 pub mod echo_server;
 pub mod http_server;
