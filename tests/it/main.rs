@@ -11,6 +11,8 @@
 
 mod cli;
 mod config_golden;
+#[cfg(target_os = "linux")]
+mod interface_select;
 mod provider_dyndns2;
 mod provider_http;
 mod support;
