@@ -12,6 +12,8 @@
 mod cli;
 mod config_golden;
 #[cfg(target_os = "linux")]
+mod interface_events;
+#[cfg(target_os = "linux")]
 mod interface_select;
 mod provider_dyndns2;
 mod provider_http;
