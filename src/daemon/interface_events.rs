@@ -62,3 +62,28 @@ impl InterfaceEvents {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribes_only_when_wanted_and_never_again_after_a_failure() {
+        let every = Duration::from_secs(300);
+        let mut events = InterfaceEvents::default();
+        events.ensure(false, every);
+        assert!(events.events.is_none(), "no interface source, no socket");
+        events.ensure(true, every);
+        assert_eq!(
+            events.events.is_some(),
+            cfg!(target_os = "linux"),
+            "netlink is open to unprivileged processes"
+        );
+        let broken = io::Error::other("socket closed");
+        events.fail(&broken, every);
+        events.fail(&broken, every);
+        assert!(events.events.is_none() && events.has_failed);
+        events.ensure(true, every);
+        assert!(events.events.is_none(), "polling stays the fallback");
+    }
+}
