@@ -260,6 +260,7 @@ fn issue_7_tentative_is_rejected() {
     ns.ip(&[
         "link", "add", "veth-t", "type", "veth", "peer", "name", "veth-u",
     ]);
+    ns.sysctl("net.ipv6.conf.veth-t.accept_dad", "1");
     ns.ip(&["link", "set", "veth-t", "up"]);
     ns.ip(&["addr", "add", "2a02:898:6::1/64", "dev", "veth-t"]);
     let rows = detect(&ns, &config(dir.path(), "veth-t", "any", false));

@@ -1,6 +1,6 @@
 //! Network namespaces for interface tests (protocols/netns.md): a fresh namespace with `lo`
 //! up and a veth pair `veth-n` ↔ `veth-p`, both ends inside it and up (so IPv6 works and
-//! nothing is left on the host), DAD off on `veth-n` so added addresses are usable at once.
+//! nothing is left on the host), DAD off so added addresses are usable at once.
 //! Deleted on drop, also when a test fails.
 //!
 //! Needs root and `ip`: without them a test skips with a message, and fails under `CI=true`.
@@ -37,10 +37,12 @@ impl Netns {
         // From here on, Drop cleans up whatever fails below.
         let ns = Netns { name };
         ns.ip(&["link", "set", "lo", "up"]);
+        // No DAD on interfaces made from here on: addresses are usable at once, and no late
+        // event (a link-local address finishing DAD a second later) lands in a measurement.
+        ns.sysctl("net.ipv6.conf.default.accept_dad", "0");
         ns.ip(&[
             "link", "add", IFACE, "type", "veth", "peer", "name", "veth-p",
         ]);
-        ns.sysctl(&format!("net.ipv6.conf.{IFACE}.accept_dad"), "0");
         ns.ip(&["link", "set", "veth-p", "up"]);
         ns.ip(&["link", "set", IFACE, "up"]);
         Some(ns)
