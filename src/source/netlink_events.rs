@@ -69,16 +69,13 @@ impl AddressEvents {
                         return Ok(());
                     }
                 }
-                Err(e) if e.raw_os_error() == Some(ENOBUFS) => return Ok(()),
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
     }
 }
-
-/// asm-generic/errno-base.h.
-const ENOBUFS: i32 = 105;
 
 /// Whether a datagram holds an address message. Anything unparsable counts as one: a spurious
 /// re-detection is cheap, a missed change is not.
