@@ -272,3 +272,29 @@ fn issue_7_tentative_is_rejected() {
         "tentative (duplicate address detection not finished)"
     );
 }
+
+#[test]
+fn issue_7_dad_failed_is_rejected() {
+    let Some(ns) = Netns::create("dad") else {
+        return;
+    };
+    let dir = temp_dir();
+    // The peer holds the address already; DAD on veth-d hears it answer and gives up.
+    ns.ip(&[
+        "link", "add", "veth-d", "type", "veth", "peer", "name", "veth-e",
+    ]);
+    ns.sysctl("net.ipv6.conf.veth-d.accept_dad", "1");
+    ns.ip(&["link", "set", "veth-e", "up"]);
+    ns.ip(&["link", "set", "veth-d", "up"]);
+    ns.ip(&["addr", "add", "2a02:898:7::1/64", "dev", "veth-e", "nodad"]);
+    ns.ip(&["addr", "add", "2a02:898:7::1/64", "dev", "veth-d"]);
+    let cfg = config(dir.path(), "veth-d", "any", false);
+    let rows = detect_until(&ns, &cfg, |rows| {
+        rows.iter()
+            .any(|r| r.flags.iter().any(|f| f == "dad-failed"))
+    });
+    let duplicate = row(&rows, "2a02:898:7::1");
+    assert_eq!(duplicate.verdict, "rejected");
+    assert_eq!(duplicate.reason, "duplicate address detection failed");
+    assert_eq!(chosen(&rows, true), None);
+}
