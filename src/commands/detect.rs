@@ -1,4 +1,5 @@
-//! `dynipd detect [SOURCE] [--json]`: every candidate address with its verdict and reason.
+//! `dynipd detect [SOURCE] [--json]`: every candidate address with its verdict and reason, and
+//! where the source knows them (Linux interface sources) its kernel flags and lifetimes.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -61,67 +62,81 @@ fn lifetime(d: Option<std::time::Duration>) -> String {
     d.map_or_else(|| "forever".to_string(), |d| format!("{}s", d.as_secs()))
 }
 
-/// A plain-text table, one candidate per line, columns aligned per source.
+/// The lifetime columns: known when the source read flags (the kernel gives both together) or
+/// any lifetime; `-` otherwise.
+fn lifetimes(r: &Explanation) -> (String, String) {
+    if r.flags.is_empty() && r.preferred_lifetime.is_none() && r.valid_lifetime.is_none() {
+        ("-".into(), "-".into())
+    } else {
+        (lifetime(r.preferred_lifetime), lifetime(r.valid_lifetime))
+    }
+}
+
+const HEADINGS: [&str; 7] = [
+    "VERDICT",
+    "INTERFACE",
+    "ADDRESS",
+    "FLAGS",
+    "PREFERRED",
+    "VALID",
+    "REASON",
+];
+
+/// A plain-text table per source, columns aligned: verdict, interface (or the echo URL /
+/// command), address, flags, preferred and valid lifetime, reason.
 pub fn render_table(rows: &[Explanation]) -> String {
     if rows.is_empty() {
         return "no candidates".to_string();
     }
-    let cells: Vec<[String; 5]> = rows
-        .iter()
-        .map(|r| {
-            let flags = if r.flags.is_empty() {
-                "-".to_string()
-            } else {
-                r.flags.join(",")
-            };
-            let lifetimes = if r.preferred_lifetime.is_some() || r.valid_lifetime.is_some() {
-                format!(
-                    "pref={} valid={}",
-                    lifetime(r.preferred_lifetime),
-                    lifetime(r.valid_lifetime)
-                )
-            } else {
-                "-".to_string()
-            };
-            [
-                verdict_word(r.verdict).to_string(),
-                r.interface
-                    .as_deref()
-                    .or(r.origin.as_deref())
-                    .unwrap_or("-")
-                    .to_string(),
-                r.address.map_or_else(|| "-".to_string(), |a| a.to_string()),
-                flags,
-                lifetimes,
-            ]
-        })
-        .collect();
-    let header = ["verdict", "where", "address", "flags", "lifetimes"].map(String::from);
-    let mut widths = [0usize; 5];
-    for row in cells.iter().chain([&header]) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
     let mut out = String::new();
-    let mut current_source = "";
-    for (r, row) in rows.iter().zip(&cells) {
-        if r.source != current_source {
-            current_source = &r.source;
-            let _ = writeln!(out, "source \"{}\":", r.source);
-            let mut line = String::from(" ");
-            for (cell, w) in header.iter().zip(widths) {
-                let _ = write!(line, " {cell:<w$}");
+    let mut start = 0;
+    while start < rows.len() {
+        let source = &rows[start].source;
+        let end = rows[start..]
+            .iter()
+            .position(|r| &r.source != source)
+            .map_or(rows.len(), |n| start + n);
+        let _ = writeln!(out, "source \"{source}\":");
+        let cells: Vec<[String; 7]> = rows[start..end].iter().map(cells).collect();
+        let mut widths = HEADINGS.map(str::len);
+        for row in &cells {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
             }
-            let _ = writeln!(out, "{line}  reason");
         }
-        let mut line = String::from(" ");
-        for (cell, w) in row.iter().zip(widths) {
-            let _ = write!(line, " {cell:<w$}");
+        let headings = HEADINGS.map(str::to_string);
+        for row in std::iter::once(&headings).chain(&cells) {
+            let mut line = String::new();
+            for (cell, width) in row.iter().zip(widths) {
+                let _ = write!(line, "  {cell:<width$}");
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
         }
-        let _ = writeln!(out, "{line}  {}", r.reason);
+        start = end;
     }
     out.trim_end().to_string()
+}
+
+fn cells(r: &Explanation) -> [String; 7] {
+    let place = r
+        .interface
+        .as_deref()
+        .or(r.origin.as_deref())
+        .unwrap_or("-");
+    let (preferred, valid) = lifetimes(r);
+    [
+        verdict_word(r.verdict).to_string(),
+        place.to_string(),
+        r.address.map_or_else(|| "-".to_string(), |a| a.to_string()),
+        if r.flags.is_empty() {
+            "-".to_string()
+        } else {
+            r.flags.join(",")
+        },
+        preferred,
+        valid,
+        r.reason.clone(),
+    ]
 }
 
 /// `{"candidates": [...]}` with the keys of DESIGN.md; keys absent where there is no fact.
@@ -158,4 +173,64 @@ pub fn render_json(rows: &[Explanation]) -> String {
         })
         .collect();
     serde_json::json!({ "candidates": candidates }).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::core::Family;
+
+    fn row(source: &str, place: &str, address: &str, flags: &[&str]) -> Explanation {
+        let address: std::net::IpAddr = address.parse().unwrap();
+        Explanation {
+            source: source.into(),
+            interface: (source == "lan").then(|| place.to_string()),
+            origin: (source != "lan").then(|| place.to_string()),
+            family: Some(Family::of(&address)),
+            address: Some(address),
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+            preferred_lifetime: None,
+            valid_lifetime: None,
+            verdict: Verdict::Rejected,
+            reason: "why".into(),
+        }
+    }
+
+    #[test]
+    fn table_aligns_columns_and_shows_flags_and_lifetimes() {
+        let mut temporary = row("lan", "eth0", "2a02:898:2::9", &["temporary"]);
+        temporary.preferred_lifetime = Some(Duration::from_secs(86_357));
+        temporary.valid_lifetime = Some(Duration::from_secs(604_800));
+        temporary.verdict = Verdict::Chosen;
+        let rows = [
+            row("lan", "eth0", "81.2.69.160", &["permanent"]),
+            temporary,
+            row("web", "https://api.ipify.org", "81.2.69.161", &[]),
+        ];
+        let want = "\
+source \"lan\":
+  VERDICT   INTERFACE  ADDRESS        FLAGS      PREFERRED  VALID    REASON
+  rejected  eth0       81.2.69.160    permanent  forever    forever  why
+  chosen    eth0       2a02:898:2::9  temporary  86357s     604800s  why
+source \"web\":
+  VERDICT   INTERFACE              ADDRESS      FLAGS  PREFERRED  VALID  REASON
+  rejected  https://api.ipify.org  81.2.69.161  -      -          -      why";
+        assert_eq!(render_table(&rows), want);
+    }
+
+    #[test]
+    fn json_carries_flags_and_lifetimes() {
+        let mut r = row("lan", "eth0", "2a02:898:2::9", &["temporary", "deprecated"]);
+        r.preferred_lifetime = Some(Duration::ZERO);
+        r.valid_lifetime = Some(Duration::from_secs(3600));
+        let json: serde_json::Value = serde_json::from_str(&render_json(&[r])).unwrap();
+        let c = &json["candidates"][0];
+        assert_eq!(c["flags"], serde_json::json!(["temporary", "deprecated"]));
+        assert_eq!(c["preferred-lifetime"], 0);
+        assert_eq!(c["valid-lifetime"], 3600);
+        assert_eq!(c["interface"], "eth0");
+        assert_eq!(c["verdict"], "rejected");
+    }
 }

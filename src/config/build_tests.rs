@@ -232,7 +232,7 @@ fn shipped_example_validates_with_every_setting_uncommented() {
         Ok(config) => config,
         Err(e) => panic!("{e}\n--- uncommented example:\n{text}"),
     };
-    assert_eq!(config.records.len(), 4);
+    assert_eq!(config.records.len(), 5);
     assert_eq!(config.sources.len(), 3);
     assert_eq!(config.providers.len(), 8);
     assert_eq!(config.warnings, Vec::<String>::new());
@@ -298,6 +298,8 @@ fn shipped_example_documents_every_key() {
         "source",
         "families",
         "ttl",
+        "ipv6-host-id",
+        "ipv6-prefix-length",
     ];
     for key in keys {
         assert!(
@@ -305,4 +307,30 @@ fn shipped_example_documents_every_key() {
             "packaging/dynipd.toml does not document {key}"
         );
     }
+}
+
+// See: #7
+#[test]
+fn issue_7_host_id_reaches_the_record_spec_and_its_fingerprint() {
+    let plain = with_secret(r#"password = "x""#);
+    let load = |text: &str| {
+        let (_dir, path) = write_config(text);
+        load_with(&path, None).unwrap().record_specs().remove(0)
+    };
+    let without = load(&plain);
+    assert_eq!(without.ipv6_host_id, None);
+    let with_default = load(&format!("{plain}ipv6-host-id = \"::1:2:3:4\"\n"));
+    let host = with_default.ipv6_host_id.unwrap();
+    assert_eq!(
+        host.id(),
+        "::1:2:3:4".parse::<std::net::Ipv6Addr>().unwrap()
+    );
+    assert_eq!(host.prefix_len(), 64);
+    let with_56 = load(&format!(
+        "{plain}ipv6-host-id = \"::1:2:3:4\"\nipv6-prefix-length = 56\n"
+    ));
+    assert_eq!(with_56.ipv6_host_id.unwrap().prefix_len(), 56);
+    // Each change republishes (a changed fingerprint un-parks and forces a publish).
+    assert_ne!(without.fingerprint, with_default.fingerprint);
+    assert_ne!(with_default.fingerprint, with_56.fingerprint);
 }

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::core::host_id::HostId;
 use crate::core::select::SelectPolicy;
 use crate::core::{Families, RecordSpec, SourceSpec, Timing};
 use crate::secret::Secret;
@@ -213,6 +214,8 @@ pub struct RecordConfig {
     pub source: String,
     pub families: Families,
     pub ttl: Duration,
+    /// `ipv6-host-id` with `ipv6-prefix-length`: see [`RecordSpec::ipv6_host_id`].
+    pub ipv6_host_id: Option<HostId>,
     /// See [`RecordSpec::fingerprint`].
     pub fingerprint: u64,
 }
@@ -238,6 +241,7 @@ impl Config {
                 source: r.source.clone(),
                 provider: r.provider.clone(),
                 families: r.families,
+                ipv6_host_id: r.ipv6_host_id,
                 fingerprint: r.fingerprint,
             })
             .collect()

@@ -133,4 +133,6 @@ pub(super) struct RawRecord {
     pub source: Text,
     pub families: Option<Spanned<Vec<Text>>>,
     pub ttl: Option<DurationText>,
+    pub ipv6_host_id: Option<Text>,
+    pub ipv6_prefix_length: Option<Spanned<i64>>,
 }

@@ -1,8 +1,9 @@
 //! `[[records]]` → `RecordConfig`: names, references to providers and sources, families the
-//! source can give, TTL, and the record's config fingerprint.
+//! source can give, TTL, IPv6 host id, and the record's config fingerprint.
 //! Does not decide when to publish; that is `core::scheduler`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use super::diagnostic::Diagnostics;
@@ -11,6 +12,7 @@ use super::raw::RawRecord;
 use super::values::{duration, fqdn, quoted_list, show, word};
 use super::{ProviderConfig, RecordConfig, SourceConfig, providers, sources};
 use crate::core::fingerprint::Fingerprint;
+use crate::core::host_id::{DEFAULT_PREFIX_LEN, HostId};
 use crate::core::{Families, Family};
 
 /// RFC 2181 §8: a TTL is at most 2^31 - 1 seconds.
@@ -87,6 +89,7 @@ pub(super) fn build(
         }
         let families = families(entry, &raw, diags);
         let ttl = ttl(entry, &raw, diags);
+        let host_id = host_id(entry, &raw, &name, families, diags);
         if let (Some(families), Some(source)) =
             (families, targets.sources.get(raw.source.get_ref()))
         {
@@ -95,9 +98,12 @@ pub(super) fn build(
         if diags.len() != before {
             continue;
         }
-        let (Some(families), Some(ttl), Some(provider)) =
-            (families, ttl, targets.providers.get(raw.provider.get_ref()))
-        else {
+        let (Some(families), Some(ttl), Ok(ipv6_host_id), Some(provider)) = (
+            families,
+            ttl,
+            host_id,
+            targets.providers.get(raw.provider.get_ref()),
+        ) else {
             continue;
         };
         let record_use = providers::RecordUse {
@@ -117,6 +123,10 @@ pub(super) fn build(
             .field(&ttl.as_secs().to_le_bytes())
             .field(raw.source.get_ref().as_bytes())
             .field(raw.provider.get_ref().as_bytes());
+        if let Some(host) = ipv6_host_id {
+            // Only a record with a host id hashes one, so existing fingerprints stay put.
+            fp.field(&host.id().octets()).field(&[host.prefix_len()]);
+        }
         providers::fingerprint(&mut fp, provider);
         out.push(RecordConfig {
             name,
@@ -124,6 +134,7 @@ pub(super) fn build(
             source: raw.source.into_inner(),
             families,
             ttl,
+            ipv6_host_id,
             fingerprint: std::hash::Hasher::finish(&fp),
         });
     }
@@ -188,6 +199,68 @@ fn ttl(entry: &Entry<'_>, raw: &RawRecord, diags: &mut Diagnostics) -> Option<Du
     checked
         .map_err(|message| diags.error(text.span(), entry.key("ttl"), message))
         .ok()
+}
+
+/// `ipv6-host-id` and `ipv6-prefix-length` (DESIGN.md records; see: #7). `Err` when either is
+/// wrong (reported), `Ok(None)` when absent.
+fn host_id(
+    entry: &Entry<'_>,
+    raw: &RawRecord,
+    name: &str,
+    families: Option<Families>,
+    diags: &mut Diagnostics,
+) -> Result<Option<HostId>, ()> {
+    let prefix_len = match &raw.ipv6_prefix_length {
+        None => Some(DEFAULT_PREFIX_LEN),
+        Some(n) => {
+            let checked = u8::try_from(*n.get_ref())
+                .ok()
+                .filter(|len| (1..=127).contains(len));
+            if checked.is_none() {
+                diags.error(
+                    n.span(),
+                    entry.key("ipv6-prefix-length"),
+                    format!("ipv6-prefix-length is {}; it must be 1 to 127", n.get_ref()),
+                );
+            }
+            checked
+        }
+    };
+    let Some(text) = &raw.ipv6_host_id else {
+        if let Some(n) = &raw.ipv6_prefix_length {
+            diags.error(
+                n.span(),
+                entry.key("ipv6-prefix-length"),
+                "ipv6-prefix-length applies only with ipv6-host-id; add ipv6-host-id or remove this key",
+            );
+            return Err(());
+        }
+        return Ok(None);
+    };
+    let key = entry.key("ipv6-host-id");
+    let Ok(id) = text.get_ref().trim().parse::<Ipv6Addr>() else {
+        diags.error(
+            text.span(),
+            key,
+            format!(
+                "\"{}\" is not an IPv6 interface id; write it like an IPv6 address, e.g. \"::1:2:3:4\"",
+                text.get_ref()
+            ),
+        );
+        return Err(());
+    };
+    if families.is_some_and(|f| !f.ipv6) {
+        diags.error(
+            text.span(),
+            key,
+            format!("record \"{name}\" has ipv6-host-id but does not carry ipv6; add \"ipv6\" to families or remove ipv6-host-id"),
+        );
+        return Err(());
+    }
+    let prefix_len = prefix_len.ok_or(())?;
+    HostId::new(id, prefix_len)
+        .map(Some)
+        .map_err(|e| diags.error(text.span(), key, e.to_string()))
 }
 
 /// Every family of the record must be one its source can give.

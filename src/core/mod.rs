@@ -7,6 +7,7 @@
 
 pub mod backoff;
 pub mod fingerprint;
+pub mod host_id;
 pub mod quorum;
 pub mod scheduler;
 pub mod scope;
@@ -234,6 +235,10 @@ pub struct RecordSpec {
     pub source: SourceId,
     pub provider: ProviderId,
     pub families: Families,
+    /// Publish the detected IPv6 prefix with this interface id instead of the detected
+    /// address itself (`ipv6-host-id`); applied to what is sent and compared, never to what
+    /// the source detected.
+    pub ipv6_host_id: Option<host_id::HostId>,
     /// Hash of everything in the config that shapes this record's update (record, provider and
     /// secrets). A change un-parks the record and resets its backoff (DESIGN.md "Parking").
     pub fingerprint: u64,

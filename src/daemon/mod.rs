@@ -2,6 +2,7 @@
 //! `core::Event`s and carries out the `core::Action`s. `run` is the daemon; `once` is one round.
 //! Decisions live in `core::scheduler`, not here.
 
+mod interface_events;
 mod once;
 mod report;
 mod run;

@@ -1,11 +1,11 @@
-//! `dynipd run`: the daemon loop. One `select!` over the wake-up timer, task results, signals
-//! and the watchdog; everything it learns becomes a core event.
+//! `dynipd run`: the daemon loop. One `select!` over the wake-up timer, task results, kernel
+//! address events, signals and the watchdog; everything it learns becomes a core event.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::{self, Config};
 use crate::core::Event;
@@ -14,6 +14,7 @@ use crate::signals::{self, Request};
 use crate::state::StateStore;
 
 use super::AppError;
+use super::interface_events::InterfaceEvents;
 use super::shell::{Mode, Shell};
 
 /// Runs the daemon until TERM/INT. Config and state errors are returned before anything runs
@@ -45,6 +46,12 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
     let mut notifier = Notifier::from_env();
     let watchdog = Notifier::watchdog_interval();
     log_startup(&shell.config);
+    // Subscribe before the first detection, so no change slips in between.
+    let mut events = InterfaceEvents::default();
+    events.ensure(
+        !shell.interface_sources().is_empty(),
+        shell.config.daemon.check_interval,
+    );
 
     shell.handle(Event::Start);
     for record in retry_requests {
@@ -59,9 +66,24 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
         tokio::select! {
             () = sleep => shell.handle(Event::Tick),
             Some(result) = rx.recv() => shell.accept(result),
+            changed = events.changed() => match changed {
+                Ok(()) => {
+                    for source in shell.interface_sources() {
+                        debug!(source = %source, "interface address event");
+                        shell.handle(Event::InterfaceChanged { source });
+                    }
+                }
+                Err(e) => events.fail(&e, shell.config.daemon.check_interval),
+            },
             Some(request) = signals.recv() => match request {
                 Request::Stop => break,
-                Request::Reload => reload(&mut shell, &config_path),
+                Request::Reload => {
+                    reload(&mut shell, &config_path);
+                    events.ensure(
+                        !shell.interface_sources().is_empty(),
+                        shell.config.daemon.check_interval,
+                    );
+                }
                 Request::Refresh => {
                     info!("SIGUSR1: re-detecting and republishing every record");
                     shell.handle(Event::ForceRefresh);

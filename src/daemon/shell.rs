@@ -145,6 +145,20 @@ impl Shell {
         Ok(())
     }
 
+    /// The interface sources some record uses: those an address event concerns.
+    pub fn interface_sources(&self) -> Vec<String> {
+        self.source_families
+            .keys()
+            .filter(|name| {
+                matches!(
+                    self.config.sources.get(*name),
+                    Some(crate::config::SourceConfig::Interface(_))
+                )
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Feeds an event to the core and carries out what it asks.
     pub fn handle(&mut self, event: Event) {
         let actions = self.scheduler.handle(SystemTime::now(), event);

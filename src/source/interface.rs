@@ -1,8 +1,8 @@
-//! The interface source: the addresses on this host's own interfaces. Owns listing them (now
-//! through getifaddrs(3) via `if-addrs`) and the `interface = "..."` filter.
+//! The interface source: the addresses on this host's own interfaces. Owns the
+//! `interface = "..."` filter and the per-OS choice of lister (`source::netlink` on Linux,
+//! `source::getifaddrs` elsewhere).
 //! Does not judge or choose addresses; that is `core::select`. Does not watch for changes; that
-//! is netlink's job (a later `source::netlink`, which can also replace [`list_addresses`] to
-//! supply kernel flags and lifetimes).
+//! is `source::netlink_events`, driven by the daemon.
 
 use std::io;
 
@@ -35,7 +35,7 @@ impl InterfaceSource {
         if !families.ipv4 && !families.ipv6 {
             return (Vec::new(), not_asked());
         }
-        // getifaddrs(3) answers from the kernel at once; no need for a blocking thread.
+        // The kernel answers a dump at once; no need for a blocking thread.
         match list_addresses() {
             Ok(candidates) => explain_candidates(&self.name, &self.config, candidates, families),
             Err(e) => (
@@ -46,29 +46,15 @@ impl InterfaceSource {
     }
 }
 
-/// Every address on every interface, as selection candidates. getifaddrs(3) knows no address
-/// flags or lifetimes, so those are `None` (unknown), never a guess.
+/// Every address on every interface, as selection candidates: with kernel flags and
+/// lifetimes on Linux (rtnetlink), without them elsewhere (getifaddrs(3)).
 ///
-/// Errors: the system call failed.
+/// Errors: the system could not list them; the detection fails (never "no addresses").
 pub fn list_addresses() -> io::Result<Vec<Candidate>> {
-    let interfaces = if_addrs::get_if_addrs()?;
-    Ok(interfaces
-        .into_iter()
-        .map(|i| {
-            let prefix_len = match &i.addr {
-                if_addrs::IfAddr::V4(a) => a.prefixlen,
-                if_addrs::IfAddr::V6(a) => a.prefixlen,
-            };
-            Candidate {
-                address: i.ip(),
-                interface: i.name,
-                prefix_len,
-                flags: None,
-                preferred_lifetime: None,
-                valid_lifetime: None,
-            }
-        })
-        .collect())
+    #[cfg(target_os = "linux")]
+    return super::netlink::list_addresses();
+    #[cfg(not(target_os = "linux"))]
+    return super::getifaddrs::list_addresses();
 }
 
 /// Judges `candidates` (from any lister) for the source `source`: keeps those of the configured
@@ -177,7 +163,8 @@ mod tests {
             .find(|c| c.address == IpAddr::from([127, 0, 0, 1]))
             .expect("127.0.0.1 on some interface");
         assert_eq!(lo.prefix_len, 8);
-        assert_eq!(lo.flags, None);
+        // Flags are known exactly where the lister can read them.
+        assert_eq!(lo.flags.is_some(), cfg!(target_os = "linux"));
     }
 
     #[tokio::test]

@@ -2,9 +2,21 @@
 //! Does not decide what to publish; that is `core`.
 
 pub mod command;
+#[cfg(not(target_os = "linux"))]
+mod getifaddrs;
 pub mod interface;
+#[cfg(target_os = "linux")]
+pub mod netlink;
+#[cfg(target_os = "linux")]
+pub mod netlink_events;
 mod outcome;
 pub mod web;
+
+/// Address change events for interface sources (Linux: rtnetlink; elsewhere: none).
+#[cfg(not(target_os = "linux"))]
+pub use getifaddrs::AddressEvents;
+#[cfg(target_os = "linux")]
+pub use netlink_events::AddressEvents;
 
 use std::net::IpAddr;
 use std::time::Duration;

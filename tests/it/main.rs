@@ -15,6 +15,8 @@ mod config_golden;
 mod dynu_once;
 mod e2e;
 mod e2e_rfc2136;
+mod interface_events;
+mod interface_select;
 mod notify;
 mod provider_duckdns;
 mod provider_dyndns2;

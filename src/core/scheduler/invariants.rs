@@ -61,6 +61,7 @@ fn records() -> Vec<RecordSpec> {
         source: source.into(),
         provider: provider.into(),
         families,
+        ipv6_host_id: None,
         fingerprint: 1,
     };
     vec![

@@ -123,9 +123,22 @@ impl RecordState {
         }
     }
 
+    /// The source's desired addresses as this record publishes them: with `ipv6-host-id`, the
+    /// detected prefix combined with the host id.
+    fn shaped(&self, desired: Addresses) -> Addresses {
+        match self.spec.ipv6_host_id {
+            Some(host) => Addresses {
+                ipv6: desired.ipv6.map(|a| host.apply(a)),
+                ..desired
+            },
+            None => desired,
+        }
+    }
+
     /// What would be sent: per carried family the desired address if known, else the published
     /// one (detection failure is not absence). May be empty; an empty payload is never sent.
     pub(super) fn payload(&self, desired: Addresses) -> Addresses {
+        let desired = self.shaped(desired);
         let mut out = Addresses::default();
         for family in self.spec.families.iter() {
             if let Some(a) = desired.get(family).or(self.persisted.published.get(family)) {
@@ -137,6 +150,7 @@ impl RecordState {
 
     /// A carried family has a known desired address that differs from the published one.
     pub(super) fn is_changed(&self, desired: Addresses) -> bool {
+        let desired = self.shaped(desired);
         self.spec.families.iter().any(|f| {
             let want = desired.get(f);
             want.is_some() && want != self.persisted.published.get(f)

@@ -61,6 +61,7 @@ fn rec(name: &str, provider: &str, src: &str, families: Families) -> RecordSpec 
         source: src.into(),
         provider: provider.into(),
         families,
+        ipv6_host_id: None,
         fingerprint: 1,
     }
 }
@@ -1653,4 +1654,99 @@ fn record_with_unknown_family_never_sends_empty() {
             }),
         ],
     ));
+}
+
+// See: #7
+#[test]
+fn issue_7_host_id_publishes_the_detected_prefix_with_a_fixed_interface_id() {
+    use crate::core::host_id::HostId;
+    let nas_id = HostId::new("::1:2:3:4".parse().unwrap(), 64).unwrap();
+    let mut case = home(
+        "a host-id record follows the prefix, not the address",
+        timing(),
+        vec![
+            At(0, Event::Start, vec![detect("lan"), wake(300)]),
+            At(
+                1,
+                detected("lan", V4A, V6A),
+                vec![
+                    changed("lan", V4, "", V4A),
+                    changed("lan", V6, "", V6A),
+                    publish(
+                        "bind",
+                        vec![
+                            item("home", V4A, V6A, Changed),
+                            item("nas", "", "2a02:898:1:0:1:2:3:4", Changed),
+                        ],
+                    ),
+                    wake(300),
+                ],
+            ),
+            At(
+                2,
+                ok("home", V4A, V6A),
+                vec![
+                    published("home", V4A, V6A, Changed, None),
+                    save(),
+                    wake(300),
+                ],
+            ),
+            At(
+                2,
+                ok("nas", "", "2a02:898:1:0:1:2:3:4"),
+                vec![
+                    published("nas", "", "2a02:898:1:0:1:2:3:4", Changed, None),
+                    save(),
+                    wake(300),
+                ],
+            ),
+            Check(|s| assert_eq!(s.record_status("nas"), RecordStatus::UpToDate)),
+            // Another address in the same /64 (e.g. a new temporary one): the host's record
+            // changes, the device's does not.
+            At(3, iface("lan"), vec![wake(5)]),
+            At(5, tick(), vec![detect("lan"), wake(305)]),
+            At(
+                6,
+                detected("lan", V4A, "2a02:898:1::99"),
+                vec![
+                    changed("lan", V6, V6A, "2a02:898:1::99"),
+                    publish("bind", vec![item("home", V4A, "2a02:898:1::99", Changed)]),
+                    wake(305),
+                ],
+            ),
+            At(
+                7,
+                ok("home", V4A, "2a02:898:1::99"),
+                vec![
+                    published("home", V4A, "2a02:898:1::99", Changed, None),
+                    save(),
+                    wake(305),
+                ],
+            ),
+            Check(|s| assert_eq!(s.record_status("nas"), RecordStatus::UpToDate)),
+            // Renumbering: a new prefix moves both.
+            At(8, iface("lan"), vec![wake(10)]),
+            At(10, tick(), vec![detect("lan"), wake(310)]),
+            At(
+                11,
+                detected("lan", V4A, "2a02:898:2::7"),
+                vec![
+                    changed("lan", V6, "2a02:898:1::99", "2a02:898:2::7"),
+                    publish(
+                        "bind",
+                        vec![
+                            item("home", V4A, "2a02:898:2::7", Changed),
+                            item("nas", "", "2a02:898:2:0:1:2:3:4", Changed),
+                        ],
+                    ),
+                    wake(310),
+                ],
+            ),
+        ],
+    );
+    case.records.push(RecordSpec {
+        ipv6_host_id: Some(nas_id),
+        ..rec("nas", "bind", "lan", Families::IPV6)
+    });
+    run(case);
 }

@@ -24,15 +24,21 @@ impl Daemon {
     /// Like `start`, with extra environment variables.
     pub fn start_with_env(config: &Path, level: &str, env: &[(&str, &str)]) -> Daemon {
         let mut cmd = dynipd();
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Daemon::spawn(cmd, config, level)
+    }
+
+    /// Starts `PROGRAM --config CONFIG --log-level LEVEL run`, where `cmd` runs dynipd (e.g.
+    /// inside a network namespace with `ip netns exec`, which execs, so signals reach it).
+    pub fn spawn(mut cmd: std::process::Command, config: &Path, level: &str) -> Daemon {
         cmd.arg("--config")
             .arg(config)
             .args(["--log-level", level, "run"]);
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let mut child = cmd.spawn().expect("spawn dynipd run");
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let pipe = child.stderr.take().unwrap();

@@ -7,14 +7,14 @@
 //! trailing newline (the protocol pages leave the line ending open).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener};
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 
-use super::http_server::{HttpServer, Recorded, Response};
+use super::http_server::{Connector, HttpServer, Recorded, Response};
 
 /// The update path Dyn and No-IP use.
 pub const UPDATE_PATH: &str = "/nic/update";
@@ -72,6 +72,29 @@ pub struct Dyndns2Server {
 impl Dyndns2Server {
     /// Starts a server accepting `user`:`password` that knows `hosts` (no address yet).
     pub fn start(user: &str, password: &str, hosts: &[&str]) -> Dyndns2Server {
+        Dyndns2Server::start_with(user, password, hosts, HttpServer::start)
+    }
+
+    /// Like `start`, on `listener` (e.g. inside a network namespace); `connect` must reach it
+    /// from where it listens (see [`HttpServer::start_on`]).
+    pub fn start_on(
+        listener: TcpListener,
+        connect: Connector,
+        user: &str,
+        password: &str,
+        hosts: &[&str],
+    ) -> Dyndns2Server {
+        Dyndns2Server::start_with(user, password, hosts, |handler| {
+            HttpServer::start_on(listener, connect, handler)
+        })
+    }
+
+    fn start_with(
+        user: &str,
+        password: &str,
+        hosts: &[&str],
+        serve: impl FnOnce(Box<dyn Fn(&Recorded) -> Response + Send + Sync>) -> HttpServer,
+    ) -> Dyndns2Server {
         let state = Arc::new(Mutex::new(State {
             user: user.into(),
             password: password.into(),
@@ -83,10 +106,10 @@ impl Dyndns2Server {
                 .collect(),
         }));
         let handler_state = Arc::clone(&state);
-        let http = HttpServer::start(move |request| {
+        let http = serve(Box::new(move |request| {
             let mut state = handler_state.lock().unwrap();
             answer(&mut state, request)
-        });
+        }));
         Dyndns2Server { http, state }
     }
 

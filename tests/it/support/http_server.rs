@@ -123,6 +123,11 @@ pub fn reason(status: u16) -> &'static str {
 
 type Handler = dyn Fn(&Recorded) -> Response + Send + Sync;
 
+/// Opens (and drops) a connection to the server's address, from wherever the server listens:
+/// how `Drop` wakes the accept loop. A server in a network namespace needs one that connects
+/// from inside it (`support::netns`).
+pub type Connector = Box<dyn Fn(SocketAddr) + Send + Sync>;
+
 struct Shared {
     log: Mutex<Vec<Recorded>>,
     arrived: Condvar,
@@ -137,12 +142,26 @@ pub struct HttpServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     accepter: Option<JoinHandle<()>>,
+    connect: Connector,
 }
 
 impl HttpServer {
     /// Starts a server on `127.0.0.1:0` answering every request with `handler`.
     pub fn start(handler: impl Fn(&Recorded) -> Response + Send + Sync + 'static) -> HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let connect: Connector = Box::new(|addr| {
+            let _ = TcpStream::connect(addr);
+        });
+        HttpServer::start_on(listener, connect, handler)
+    }
+
+    /// Starts a server on `listener` (e.g. one bound inside a network namespace); `connect`
+    /// must reach it from where it listens.
+    pub fn start_on(
+        listener: TcpListener,
+        connect: Connector,
+        handler: impl Fn(&Recorded) -> Response + Send + Sync + 'static,
+    ) -> HttpServer {
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             log: Mutex::new(Vec::new()),
@@ -180,6 +199,7 @@ impl HttpServer {
             addr,
             shared,
             accepter: Some(accepter),
+            connect,
         }
     }
 
@@ -225,7 +245,7 @@ impl Drop for HttpServer {
     fn drop(&mut self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
         // Wake the accept loop, then cut every open connection.
-        let _ = TcpStream::connect(self.addr);
+        (self.connect)(self.addr);
         if let Some(accepter) = self.accepter.take() {
             let _ = accepter.join();
         }

@@ -8,6 +8,8 @@ pub mod dyndns_server;
 pub mod dynu_server;
 pub mod echo_server;
 pub mod http_server;
+#[cfg(target_os = "linux")]
+pub mod netns;
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -44,6 +46,25 @@ pub fn require_tool(tool: &str) -> bool {
         eprintln!("SKIPPED: {tool} not installed");
     }
     found
+}
+
+/// True when running as root (network namespaces need it). Without it a test skips with a
+/// message locally and **fails** under `CI=true` (STYLE.md §7).
+pub fn require_root() -> bool {
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "this test needs root (network namespaces); CI=true: failing instead of skipping"
+            );
+        }
+        eprintln!("SKIPPED: not root (network namespaces need root)");
+    }
+    is_root
 }
 
 /// The dynipd binary under test.
