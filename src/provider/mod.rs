@@ -148,11 +148,11 @@ impl AnyProvider {
     pub fn plan_delete(&self, target: &Target) -> Result<Vec<String>, DeleteError> {
         match self {
             AnyProvider::DyndnsServer(p) => Ok(p.plan_delete(target)),
+            AnyProvider::Rfc2136(p) => Ok(p.plan_delete(target)),
             AnyProvider::Http(_)
             | AnyProvider::Dyndns2(_)
             | AnyProvider::Duckdns(_)
-            | AnyProvider::Dynu(_)
-            | AnyProvider::Rfc2136(_) => Err(self.unsupported()),
+            | AnyProvider::Dynu(_) => Err(self.unsupported()),
         }
     }
 
@@ -164,11 +164,11 @@ impl AnyProvider {
     pub async fn delete(&self, target: &Target) -> Result<Deleted, DeleteError> {
         match self {
             AnyProvider::DyndnsServer(p) => p.delete(target).await.map_err(DeleteError::Failed),
+            AnyProvider::Rfc2136(p) => p.delete(target).await.map_err(DeleteError::Failed),
             AnyProvider::Http(_)
             | AnyProvider::Dyndns2(_)
             | AnyProvider::Duckdns(_)
-            | AnyProvider::Dynu(_)
-            | AnyProvider::Rfc2136(_) => Err(self.unsupported()),
+            | AnyProvider::Dynu(_) => Err(self.unsupported()),
         }
     }
 

@@ -135,3 +135,36 @@ fn wrong_tsig_secret_parks_the_record_with_the_next_step() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(named.log().matches("BADSIG").count(), failures);
 }
+
+#[test]
+fn issue_6_delete_removes_the_rrsets_and_dry_run_sends_nothing() {
+    let Some(named) = Named::new() else { return };
+    let secret = named.key("dynipd-sha256").base64();
+    let s = setup(&named, "dynipd-sha256", &secret, "");
+    assert_eq!(run_dynipd(&s.config, &["once"]).status.code(), Some(0));
+    assert_eq!(named.query(NAME, "A"), vec!["81.2.69.160"]);
+    let serial = named.soa_serial("example.test");
+
+    let out = run_dynipd(&s.config, &["delete", NAME, "--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("update delete {NAME}. A")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("update delete {NAME}. AAAA")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&secret), "secret in the dry run");
+    assert_eq!(
+        named.soa_serial("example.test"),
+        serial,
+        "a dry run sends nothing"
+    );
+
+    let out = run_dynipd(&s.config, &["delete", NAME]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(named.query(NAME, "A").is_empty() && named.query(NAME, "AAAA").is_empty());
+    assert_eq!(named.soa_serial("example.test"), serial + 1, "one message");
+}

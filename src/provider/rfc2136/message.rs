@@ -66,6 +66,22 @@ impl PreparedTarget {
     }
 }
 
+/// RFC 2136 §2.5.2 "delete an RRset" for each family the record carries (`dynipd delete`).
+pub(super) fn deletes(name: &Name, families: crate::core::Families) -> Vec<Record> {
+    families
+        .iter()
+        .map(|family| {
+            let rtype = match family {
+                crate::core::Family::Ipv4 => RecordType::A,
+                crate::core::Family::Ipv6 => RecordType::AAAA,
+            };
+            let mut delete = Record::update0(name.clone(), 0, rtype);
+            delete.dns_class = DNSClass::ANY;
+            delete
+        })
+        .collect()
+}
+
 /// Targets that go in one UPDATE message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(super) struct Batch {
@@ -115,6 +131,54 @@ fn display_name(name: &Name) -> String {
     name.to_ascii().trim_end_matches('.').to_string()
 }
 
+/// The name of `target`, checked to lie in `zone` (RFC 2136 §3.4.1.3).
+pub(super) fn name_in_zone(zone: &Name, target: &Target) -> Result<Name, Rfc2136Error> {
+    let name = parse_name(&target.name).map_err(|reason| Rfc2136Error::InvalidName {
+        name: target.name.clone(),
+        reason,
+    })?;
+    if !zone.zone_of(&name) {
+        return Err(Rfc2136Error::OutsideZone {
+            name: display_name(&name),
+            zone: display_name(zone),
+        });
+    }
+    Ok(name)
+}
+
+/// The unsigned UPDATE message deleting the carried families' RRsets at `name`.
+pub(super) fn build_delete(zone: &Name, name: &Name, families: crate::core::Families) -> Message {
+    let mut message = build(zone, &Batch::default());
+    message.add_updates(deletes(name, families));
+    message
+}
+
+/// The dry-run text of a delete, in nsupdate syntax.
+pub(super) fn render_delete(
+    config: &Rfc2136ProviderConfig,
+    zone: &Name,
+    name: &Name,
+    families: crate::core::Families,
+) -> String {
+    let mut lines = vec![
+        format!(
+            "; dns update (rfc 2136), signed with TSIG key '{}' ({})",
+            config.key_name, config.key_algorithm
+        ),
+        format!("server {} {}", config.server.ip(), config.server.port()),
+        format!("zone {}", display_name(zone)),
+    ];
+    for family in families.iter() {
+        let rtype = match family {
+            crate::core::Family::Ipv4 => "A",
+            crate::core::Family::Ipv6 => "AAAA",
+        };
+        lines.push(format!("update delete {} {rtype}", name.to_ascii()));
+    }
+    lines.push("send".to_string());
+    lines.join("\n")
+}
+
 /// Checks every target against `zone` and packs the good ones into batches of at most
 /// [`MAX_MESSAGE_BYTES`], in order. Targets outside the zone, with an invalid name, or with no
 /// address to publish come back as failures.
@@ -155,17 +219,8 @@ fn fixed_len(zone: &Name) -> usize {
 }
 
 fn prepare_one(zone: &Name, target: &Target) -> Result<PreparedTarget, Rfc2136Error> {
-    let name = parse_name(&target.name).map_err(|reason| Rfc2136Error::InvalidName {
-        name: target.name.clone(),
-        reason,
-    })?;
     // RFC 2136 §3.4.1.3: every update RR must be in the zone; hickory's helpers would panic.
-    if !zone.zone_of(&name) {
-        return Err(Rfc2136Error::OutsideZone {
-            name: display_name(&name),
-            zone: display_name(zone),
-        });
-    }
+    let name = name_in_zone(zone, target)?;
     let addresses = target.addresses.restricted_to(target.families);
     if addresses.is_empty() {
         return Err(Rfc2136Error::Encode(format!(

@@ -238,6 +238,37 @@ impl Rfc2136Provider {
         done
     }
 
+    /// The UPDATE `delete` would send (`dynipd delete --dry-run`).
+    pub fn plan_delete(&self, target: &Target) -> Vec<String> {
+        let prepared = message::parse_zone(&self.config.zone)
+            .and_then(|zone| Ok((message::name_in_zone(&zone, target)?, zone)));
+        match prepared {
+            Ok((name, zone)) => vec![message::render_delete(
+                &self.config,
+                &zone,
+                &name,
+                target.families,
+            )],
+            Err(e) => vec![format!("; not sent: {e}")],
+        }
+    }
+
+    /// Deletes the A and/or AAAA RRsets (the families the record carries) at `target.name` in
+    /// one signed UPDATE (RFC 2136 §2.5.2). The server answers NOERROR whether or not the
+    /// RRsets existed (deleting an absent RRset is not an error), so the outcome is `Removed`.
+    ///
+    /// Errors: the classified failure, as for `publish`.
+    pub async fn delete(&self, target: &Target) -> Result<crate::provider::Deleted, Failure> {
+        let zone = message::parse_zone(&self.config.zone).map_err(|e| e.to_failure())?;
+        let signer = self.signer().map_err(|e| e.to_failure())?;
+        let name = message::name_in_zone(&zone, target).map_err(|e| e.to_failure())?;
+        let msg = message::build_delete(&zone, &name, target.families);
+        self.send_message(&signer, msg, vec![target.name.clone()])
+            .await
+            .map_err(|e| e.to_failure())?;
+        Ok(crate::provider::Deleted::Removed)
+    }
+
     /// Signs, sends and checks one UPDATE message. Returns the TCP connection it went over, if
     /// any, for the read-back.
     async fn send_update(
@@ -246,7 +277,17 @@ impl Rfc2136Provider {
         signer: &TSigner,
         batch: &Batch,
     ) -> Result<Option<TcpStream>, Rfc2136Error> {
-        let mut msg = message::build(zone, batch);
+        let msg = message::build(zone, batch);
+        self.send_message(signer, msg, batch.names()).await
+    }
+
+    /// Signs, sends and checks one UPDATE message about `names`.
+    async fn send_message(
+        &self,
+        signer: &TSigner,
+        mut msg: hickory_proto::op::Message,
+        names: Vec<String>,
+    ) -> Result<Option<TcpStream>, Rfc2136Error> {
         let now = unix_now();
         let mut verifier = msg
             .finalize(signer, now)
@@ -264,7 +305,7 @@ impl Rfc2136Provider {
             server: self.config.server,
             zone: &self.config.zone,
             key_name: &self.config.key_name,
-            names: batch.names(),
+            names,
             request_time: now,
             request_mac: &request_mac,
         };
