@@ -81,6 +81,7 @@ usr/share/doc/dynipd/copyright
 usr/share/fish/vendor_completions.d/dynipd.fish
 usr/share/lintian/overrides/dynipd
 usr/share/man/man1/dynipd-check.1.gz
+usr/share/man/man1/dynipd-delete.1.gz
 usr/share/man/man1/dynipd-detect.1.gz
 usr/share/man/man1/dynipd-once.1.gz
 usr/share/man/man1/dynipd-retry.1.gz
