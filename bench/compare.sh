@@ -42,6 +42,8 @@ password=bench-password
 
 die() { echo "compare.sh: $*" >&2; exit 1; }
 now() { echo "$EPOCHREALTIME"; }
+# calc EXPR: floating-point arithmetic (awk), six decimals.
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 [ "$(id -u)" = 0 ] || die "needs root (ip netns, apt-get)"
 
 need=()
@@ -55,8 +57,23 @@ command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
     echo "# installing ${need[*]}"
     apt-get update -qq
-    # policy-rc.d or not, the packaged services must not run: stop them if they started.
+    # The packaged services (ddclient's talks to the internet) must not start: deny every
+    # service start during the installation (policy-rc.d, exit 101), unless a policy exists.
+    policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        trap 'rm -f "$policy"' EXIT
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    [ -z "$policy" ] || rm -f "$policy"
+    # Installed to be measured, not to run at boot (Debian enables them).
+    for service in ddclient inadyn named; do
+        if [[ " ${need[*]} " == *" ${service/named/bind9} "* ]]; then
+            systemctl disable "$service" >/dev/null 2>&1 || update-rc.d "$service" disable >/dev/null 2>&1 || true
+        fi
+    done
 fi
 cargo build --release --quiet
 bin=$repo/target/release/dynipd
@@ -105,10 +122,11 @@ hostport=127.0.0.1:$(cat "$work/port")
 url="http://$hostport/nic/update"
 
 # --- instances ------------------------------------------------------------------------------
-# new_instance NAME TOOL ADDRESS PASSWORD [SOURCE]: a directory with the address file, the
-# command-source link and the tool's config, for host NAME.bench.test.
+# new_instance NAME TOOL ADDRESS PASSWORD [DEVICE]: a directory with the address file, the
+# command-source link and the tool's config, for host NAME.bench.test. With DEVICE (dynipd
+# only), an interface source on that device instead of the command source.
 new_instance() {
-    local name=$1 tool=$2 address=$3 pass=$4 source=${5:-command}
+    local name=$1 tool=$2 address=$3 pass=$4 device=${5:-}
     local dir=$work/$name host=$1.bench.test
     mkdir -p "$dir"
     echo "$address" >"$dir/addr"
@@ -117,8 +135,8 @@ new_instance() {
     dynipd)
         {
             printf '[daemon]\nstate-dir = "%s/state"\ncheck-interval = "%ss"\n' "$dir" "$dynipd_interval"
-            if [ "$source" = interface ]; then
-                printf '[sources.src]\nkind = "interface"\ninterface = "vb0"\n'
+            if [ -n "$device" ]; then
+                printf '[sources.src]\nkind = "interface"\ninterface = "%s"\n' "$device"
             else
                 printf '[sources.src]\nkind = "command"\ncommand = ["%s/addr-source"]\n' "$dir"
             fi
@@ -156,8 +174,8 @@ EOF
         ;;
     esac
     chmod 600 "$dir"/*.conf "$dir"/*.toml 2>/dev/null || true
-    printf '{"name": "%s", "tool": "%s", "host": "%s", "source": "%s"}\n' \
-        "$name" "$tool" "$host" "$source" >>"$work/instances.jsonl"
+    printf '{"name": "%s", "tool": "%s", "host": "%s", "device": "%s"}\n' \
+        "$name" "$tool" "$host" "$device" >>"$work/instances.jsonl"
 }
 
 # launch NAME TOOL: starts the instance in the namespace, in the foreground (no daemonizing
@@ -214,14 +232,20 @@ done
 
 # --- 2. steady and 3. badauth ---------------------------------------------------------------
 echo "# 2/5 steady and badauth windows: $window s"
-for tool in "${tools[@]}"; do
-    name=$tool-steady
-    new_instance "$name" "$tool" 198.18.20.1 "$password"
+# dynipd-steady-if: the same with an interface source (no process spawned per check).
+ip -n "$ns" address add 198.18.34.1/24 dev vb1
+for name in "${tools[@]/%/-steady}" dynipd-steady-if; do
+    tool=${name%%-*}
+    if [ "$name" = dynipd-steady-if ]; then
+        new_instance "$name" dynipd 198.18.34.1 "$password" vb1
+    else
+        new_instance "$name" "$tool" 198.18.20.1 "$password"
+    fi
     launch "$name" "$tool"
     first=$(wait_first "$name" 20)
     start=$(cat "$work/$name/start")
     python3 "$here/proc_sampler.py" "$name" "${pid_of[$name]}" \
-        "$(echo "$start + 30" | bc)" "$(echo "$first + 2" | bc)" "$(echo "$first + $window" | bc)" \
+        "$(calc "$start + 30")" "$(calc "$first + 2")" "$(calc "$first + $window")" \
         "$work/samples.jsonl" &
     helpers+=($!)
 done
@@ -231,7 +255,7 @@ for tool in "${tools[@]}"; do
     launch "$name" "$tool"
     wait_first "$name" 20 >/dev/null
 done
-window_end=$(echo "$(first_request ddclient-badauth) + $window" | bc)
+window_end=$(calc "$(first_request ddclient-badauth) + $window")
 
 # --- 4. reaction ----------------------------------------------------------------------------
 echo "# 3/5 reaction: dynipd and inadyn ($fast_changes changes each), ddclient ($ddclient_react instances until the window ends)"
@@ -242,7 +266,7 @@ addresses() { # addresses THIRD-OCTET COUNT: a JSON list 198.18.X.1 .. 198.18.X.
 }
 ip -n "$ns" address add 198.18.32.1/24 dev vb0
 new_instance dynipd-react-cmd dynipd 198.18.31.1 "$password"
-new_instance dynipd-react-if dynipd 198.18.32.1 "$password" interface
+new_instance dynipd-react-if dynipd 198.18.32.1 "$password" vb0
 new_instance inadyn-react inadyn 198.18.33.1 "$password"
 n=$((fast_changes + 1))
 cat >"$work/fast.json" <<EOF
@@ -271,7 +295,7 @@ for name in dynipd-react-cmd dynipd-react-if inadyn-react; do launch "$name" "${
 for i in $(seq "$ddclient_react"); do launch "ddclient-react-$i" ddclient; done
 : >"$work/changes.jsonl"
 ip netns exec "$ns" python3 "$here/change_driver.py" "$work/fast.json" "$log" \
-    "$work/changes.jsonl" "$(echo "$(now) + 150" | bc)" &
+    "$work/changes.jsonl" "$(calc "$(now) + 150")" &
 fast_driver=$!
 helpers+=($fast_driver)
 ip netns exec "$ns" python3 "$here/change_driver.py" "$work/slow.json" "$log" \
@@ -336,9 +360,10 @@ for n in "${sizes[@]}"; do
         || echo "compare.sh: dynipd once ($n records) exited $?" >&2
     t1=$(now)
     after=$(serial "$zone")
+    reads=$(queries "$zone")
     check=$(dig_ns "h$(printf %04d "$n").$zone" A)
     printf '{"tool": "dynipd", "records": %s, "seconds": %s, "updates": %s, "queries": %s, "ok": %s}\n' \
-        "$n" "$(echo "$t1 - $t0" | bc)" "$((after - before))" "$(queries "$zone")" \
+        "$n" "$(calc "$t1 - $t0")" "$((after - before))" "$reads" \
         "$([ "$check" = 198.18.70.1 ] && echo true || echo false)" >>"$work/rfc2136.jsonl"
 
     zone=ddclient-$n.test dir=$work/rfc-ddclient-$n
@@ -357,14 +382,15 @@ for n in "${sizes[@]}"; do
         -cache "$dir/ddclient.cache" >"$dir/out.log" 2>&1 || echo "compare.sh: ddclient ($n records) exited $?" >&2
     t1=$(now)
     after=$(serial "$zone")
+    reads=$(queries "$zone")
     check=$(dig_ns "h$(printf %04d "$n").$zone" A)
     printf '{"tool": "ddclient", "records": %s, "seconds": %s, "updates": %s, "queries": %s, "ok": %s}\n' \
-        "$n" "$(echo "$t1 - $t0" | bc)" "$((after - before))" "$(queries "$zone")" \
+        "$n" "$(calc "$t1 - $t0")" "$((after - before))" "$reads" \
         "$([ "$check" = 198.18.70.1 ] && echo true || echo false)" >>"$work/rfc2136.jsonl"
 done
 
 # --- the end of the windows, sizes, report --------------------------------------------------
-echo "# 5/5 waiting for the windows to end (about $(echo "($window_end - $(now) + 1) / 1" | bc) s)"
+echo "# 5/5 waiting for the windows to end (about $(calc "$window_end - $(now)" | cut -d. -f1) s)"
 for pid in "${helpers[@]}"; do
     # The samplers and the slow driver end by themselves at the window's end.
     if ps -o args= -p "$pid" 2>/dev/null | grep -q -e proc_sampler -e change_driver; then
@@ -404,7 +430,7 @@ for name in "${!pid_of[@]}"; do stop "$name"; done
     echo "ddclient_interval=$ddclient_interval"
     echo "ddclient_react=$ddclient_react"
     echo "netlink=$(ls src/source | grep -q -i netlink && echo yes || echo no)"
-    echo "runtime=$(echo "($(now) - $started_at) / 1" | bc)"
+    echo "runtime=$(calc "$(now) - $started_at" | cut -d. -f1)"
 } >"$work/meta.env"
 mkdir -p bench/results
 python3 "$here/report.py" "$work" bench/results/compare.md

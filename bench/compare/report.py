@@ -100,15 +100,19 @@ class Run:
         s = self.sample(f"{tool}-steady", "rss")
         return s["rss_kb"] if s else None
 
-    def cpu_per_check(self, tool):
-        """(own seconds per check, own+children seconds per check, checks, span seconds)."""
-        name = f"{tool}-steady"
+    def cpu_per_check(self, name, interval=None):
+        """(own seconds per check, own+children seconds per check, checks, span seconds).
+        Checks are the command source's calls in the span or, given `interval` (an interface
+        source calls nothing), the span divided by the interval."""
         a, b = self.sample(name, "cpu-from"), self.sample(name, "cpu-to")
         if not a or not b:
             return None
-        with open(os.path.join(self.work, name, "calls"), encoding="utf-8") as f:
-            calls = [float(x) for x in f.read().split()]
-        checks = sum(1 for t in calls if a["t"] < t <= b["t"])
+        if interval:
+            checks = round((b["t"] - a["t"]) / interval)
+        else:
+            with open(os.path.join(self.work, name, "calls"), encoding="utf-8") as f:
+                calls = [float(x) for x in f.read().split()]
+            checks = sum(1 for t in calls if a["t"] < t <= b["t"])
         if checks == 0:
             return None
         if a["tids"] == b["tids"]:
@@ -194,11 +198,14 @@ def build(run):
         [f"{size(sizes[t][0])}" + (" (Perl script)" if t == "ddclient" else "") for t in cols])
     row("+ files it maps beyond libc (interpreter, shared libraries)",
         [size(sizes[t][1]) for t in cols])
-    cpu = {t: run.cpu_per_check(t) for t in cols}
-    row("CPU per check, own (process CPU over N checks / N)",
+    cpu = {t: run.cpu_per_check(f"{t}-steady") for t in cols}
+    row("CPU per check, own (process CPU over N checks / N), command source",
         [f"{c[0] * 1000:.2f} ms (N={c[2]})" if c else "n/a" for t, c in cpu.items()])
     row("CPU per check, incl. the command it runs",
         [f"{c[1] * 1000:.2f} ms" if c else "n/a" for t, c in cpu.items()])
+    cpu_if = run.cpu_per_check("dynipd-steady-if", float(m["dynipd_interval"]))
+    row("CPU per check, own, interface source (N = span / interval)",
+        [f"{cpu_if[0] * 1000:.2f} ms (N={cpu_if[2]})" if cpu_if else "n/a", "–", "–"])
     react = {
         "dynipd": run.reactions("dynipd-react-if"),
         "dynipd-cmd": run.reactions("dynipd-react-cmd"),
