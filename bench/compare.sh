@@ -22,7 +22,7 @@
 #
 # Needs root (ip netns). Installs ddclient, inadyn, bind9 and dnsutils with apt-get when
 # missing, and builds dynipd in release mode (not timed; a no-op when up to date).
-# Usage: [WINDOW=390] [COLD_RUNS=5] [DDCLIENT_REACT=3] [FAST_CHANGES=20] [KEEP=1] bench/compare.sh
+# Usage: [WINDOW=390] [COLD_RUNS=5] [DDCLIENT_REACT=4] [FAST_CHANGES=60] [KEEP=1] bench/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -32,8 +32,8 @@ here=$repo/bench/compare
 # after badauth falls inside the window whatever the phase of its poll cycle.
 window=${WINDOW:-390}
 cold_runs=${COLD_RUNS:-5}
-ddclient_react=${DDCLIENT_REACT:-3}
-fast_changes=${FAST_CHANGES:-20}
+ddclient_react=${DDCLIENT_REACT:-4}
+fast_changes=${FAST_CHANGES:-60}
 ddclient_interval=60 # ddclient clamps daemon= below 60 s to 60 s
 inadyn_period=1      # inadyn 2.10 accepts period = 1 (integer seconds)
 dynipd_interval=1    # dynipd's config validation: check-interval at least 1s

@@ -3,11 +3,12 @@
 
 Usage: proc_sampler.py NAME PID RSS_AT CPU_FROM CPU_TO OUT
 
-At epoch time RSS_AT it records VmRSS (kB, /proc/PID/status); at CPU_FROM and CPU_TO it
-records the process's CPU time: utime, stime, cutime, cstime (clock ticks, /proc/PID/stat,
-all threads, exited ones included; cu/cs = children it has reaped) and the sum of the
-per-thread on-CPU nanoseconds from /proc/PID/task/*/schedstat with the thread ids (precise,
-but only for threads still alive). One JSON line per sample is appended to OUT.
+At epoch time RSS_AT it records VmRSS (kB, /proc/PID/status) with the private dirty part
+and PSS (/proc/PID/smaps_rollup); at CPU_FROM and CPU_TO it records the process's CPU time:
+utime, stime, cutime, cstime (clock ticks, /proc/PID/stat, all threads, exited ones
+included; cu/cs = children it has reaped) and the sum of the per-thread on-CPU nanoseconds
+from /proc/PID/task/*/schedstat with the thread ids (precise, but only for threads still
+alive). One JSON line per sample is appended to OUT.
 """
 
 import json
@@ -40,12 +41,20 @@ def cpu(pid):
     }
 
 
-def rss(pid):
+def memory(pid):
+    """VmRSS, and from smaps_rollup the private dirty part (heap, stack, written data: what
+    the kernel cannot drop or share) and PSS, all in kB."""
+    sample = {}
     with open(f"/proc/{pid}/status", encoding="utf-8") as f:
         for line in f:
             if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
+                sample["rss_kb"] = int(line.split()[1])
+    with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Private_Dirty", "Pss"):
+                sample[key.lower() + "_kb"] = int(value.split()[0])
+    return sample
 
 
 def main():
@@ -56,7 +65,7 @@ def main():
     for at, kind in plan:
         time.sleep(max(0.0, at - time.time()))
         try:
-            sample = {"rss_kb": rss(pid)} if kind == "rss" else cpu(pid)
+            sample = memory(pid) if kind == "rss" else cpu(pid)
         except (FileNotFoundError, ProcessLookupError):
             sample = {"gone": True}
         sample.update({"name": name, "kind": kind, "t": time.time()})
