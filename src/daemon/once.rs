@@ -65,13 +65,11 @@ pub fn once(config_path: &Path, options: OnceOptions) -> Result<bool, AppError> 
         }
         while shell.in_flight > 0 {
             match rx.recv().await {
-                Some(result) => shell.accept(result),
+                Some(result) => shell.accept_ready(result, &mut rx),
                 None => break,
             }
         }
-        if shell.save_pending {
-            shell.save();
-        }
+        shell.flush();
         Ok(report(&shell, options.dry_run))
     })
 }

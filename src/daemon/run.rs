@@ -57,6 +57,7 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
     for record in retry_requests {
         shell.handle(Event::Retry { record });
     }
+    shell.flush();
     notifier.send("READY=1");
     notifier.status(&shell.status_line());
 
@@ -91,6 +92,7 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
             },
             _ = watchdog_tick.tick(), if watchdog.is_some() => notifier.send("WATCHDOG=1"),
         }
+        shell.flush();
         notifier.status(&shell.status_line());
     }
 
@@ -105,10 +107,10 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
                 warn!(requests = shell.in_flight, "abandoning in-flight requests at shutdown");
                 break;
             }
-            Some(result) = rx.recv() => shell.accept(result),
+            Some(result) = rx.recv() => shell.accept_ready(result, &mut rx),
         }
     }
-    shell.save();
+    shell.flush();
     let _ = std::fs::remove_file(&pid_file);
     Ok(())
 }

@@ -53,8 +53,11 @@ pub struct Shell {
     pub wake: Option<SystemTime>,
     /// Dry run: records whose request was printed.
     pub planned: BTreeSet<RecordId>,
-    /// The last `SaveState` failed: try again at the next change or at shutdown.
-    pub save_pending: bool,
+    /// The core asked for a save that has not happened yet: `flush` writes it, once per batch
+    /// of events (a 1,000-record round is one fsync'd write, not 1,000).
+    pub dirty: bool,
+    /// The last save failed (logged once until a save succeeds again).
+    save_failed: bool,
 }
 
 impl Shell {
@@ -88,7 +91,8 @@ impl Shell {
             generation: 0,
             wake: None,
             planned: BTreeSet::new(),
-            save_pending: false,
+            dirty: false,
+            save_failed: false,
         };
         shell.build_parts()?;
         Ok(shell)
@@ -171,7 +175,7 @@ impl Shell {
             match action {
                 Action::Detect { source } => self.detect(source),
                 Action::Publish { provider, items } => self.publish(&provider, &items),
-                Action::SaveState => self.save(),
+                Action::SaveState => self.dirty = true,
                 Action::WakeAt(at) => self.wake = Some(at),
                 Action::Report(r) => report::log(&r),
             }
@@ -274,18 +278,41 @@ impl Shell {
         });
     }
 
-    /// Saves the state file now (also used at shutdown).
-    pub fn save(&mut self) {
-        let Some(store) = &self.store else { return };
+    /// Writes the state file if the core asked for a save since the last one. The shell calls
+    /// it after each batch of events and at shutdown; a failed save stays pending.
+    pub fn flush(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        let Some(store) = &self.store else {
+            self.dirty = false;
+            return;
+        };
         match store.save(&self.scheduler.snapshot()) {
-            Ok(()) => self.save_pending = false,
+            Ok(()) => {
+                self.dirty = false;
+                self.save_failed = false;
+            }
             Err(e) => {
-                if !self.save_pending {
+                if !self.save_failed {
                     error!(error = %e, "cannot save state; will retry at the next change");
                 }
-                self.save_pending = true;
+                self.save_failed = true;
             }
         }
+    }
+
+    /// Takes every task result that is already waiting, then saves once.
+    pub fn accept_ready(
+        &mut self,
+        first: TaskResult,
+        rx: &mut mpsc::UnboundedReceiver<TaskResult>,
+    ) {
+        self.accept(first);
+        while let Ok(more) = rx.try_recv() {
+            self.accept(more);
+        }
+        self.flush();
     }
 
     /// Takes a finished task's event: detections from an older config generation are dropped
