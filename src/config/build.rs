@@ -85,11 +85,13 @@ fn from_source(
         .iter()
         .filter_map(|e| Some((e.name.clone(), sources::build(e, &mut diags)?)))
         .collect();
+    let mut provider_limits = BTreeMap::new();
     let built_providers: BTreeMap<String, _> = doc
         .providers
         .iter()
         .filter_map(|e| {
-            let provider = providers::build(e, secrets, &mut diags, &mut warnings)?;
+            let (provider, limits) = providers::build(e, secrets, &mut diags, &mut warnings)?;
+            provider_limits.insert(e.name.clone(), limits);
             Some((e.name.clone(), provider))
         })
         .collect();
@@ -109,6 +111,7 @@ fn from_source(
         daemon,
         sources: built_sources,
         providers: built_providers,
+        provider_limits,
         records,
         warnings,
     })

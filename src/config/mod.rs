@@ -25,7 +25,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::core::select::SelectPolicy;
-use crate::core::{Families, RecordSpec, SourceSpec, Timing};
+use crate::core::{Families, ProviderSpec, RecordSpec, SourceSpec, Timing};
 use crate::secret::Secret;
 
 pub use build::load;
@@ -42,6 +42,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     pub sources: BTreeMap<String, SourceConfig>,
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// Per provider (same keys as `providers`), the limits every kind shares.
+    pub provider_limits: BTreeMap<String, ProviderLimits>,
     /// In file order. Names are unique.
     pub records: Vec<RecordConfig>,
     /// Odd but legal settings (e.g. inline secrets in a world-readable file), logged at WARN
@@ -140,6 +142,21 @@ impl ProviderConfig {
     }
 }
 
+/// What every provider kind takes besides its own keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderLimits {
+    /// `max-requests-per-hour`: the abuse guard's cap (`core::abuse`). See: #9.
+    pub max_requests_per_hour: u32,
+}
+
+impl Default for ProviderLimits {
+    fn default() -> Self {
+        ProviderLimits {
+            max_requests_per_hour: crate::core::abuse::DEFAULT_MAX_REQUESTS_PER_HOUR,
+        }
+    }
+}
+
 /// `GET` or `POST`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HttpMethod {
@@ -221,6 +238,22 @@ impl Config {
                 provider: r.provider.clone(),
                 families: r.families,
                 fingerprint: r.fingerprint,
+            })
+            .collect()
+    }
+
+    /// The core's view of the providers: each one's abuse-guard cap.
+    pub fn provider_specs(&self) -> Vec<ProviderSpec> {
+        self.providers
+            .keys()
+            .map(|name| ProviderSpec {
+                name: name.clone(),
+                max_requests_per_hour: self
+                    .provider_limits
+                    .get(name)
+                    .copied()
+                    .unwrap_or_default()
+                    .max_requests_per_hour,
             })
             .collect()
     }

@@ -36,7 +36,7 @@ pub(super) struct RawRfc2136Provider {
 /// Builds the provider; every problem is reported, `None` when any.
 pub(super) fn build(
     entry: &Entry<'_>,
-    raw: RawRfc2136Provider,
+    raw: &RawRfc2136Provider,
     secrets: &mut SecretReader,
     diags: &mut Diagnostics,
 ) -> Option<ProviderConfig> {

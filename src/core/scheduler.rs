@@ -14,9 +14,10 @@ use std::time::{Duration, SystemTime};
 use record::{Plan, RecordState};
 use source::SourceState;
 
+use super::abuse::{DEFAULT_MAX_REQUESTS_PER_HOUR, RequestWindow};
 use super::{
-    Action, Addresses, Event, PersistedRecord, ProviderId, PublishItem, RecordId, RecordSpec,
-    Report, SourceSpec, Timing,
+    Action, Addresses, Event, PersistedProvider, PersistedRecord, ProviderId, ProviderSpec,
+    PublishItem, RecordId, RecordSpec, Report, SourceSpec, Timing,
 };
 
 /// Counts for the sd_notify STATUS= line and `status`.
@@ -54,6 +55,9 @@ pub struct Scheduler {
     timing: Timing,
     sources: Vec<SourceState>,
     records: Vec<RecordState>,
+    /// The abuse guard per provider (`core::abuse`). A provider without a window gets one with
+    /// the default cap when first published to.
+    windows: BTreeMap<ProviderId, RequestWindow>,
     /// Decided by `new`, emitted by the first `handle`.
     startup_reports: Vec<Report>,
     startup_save: bool,
@@ -106,12 +110,45 @@ impl Scheduler {
             timing,
             sources,
             records: states,
+            windows: BTreeMap::new(),
             startup_reports,
             startup_save,
             rng: SplitMix64(seed),
             last_now: now,
             next_wake: None,
         }
+    }
+
+    /// Sets each provider's abuse-guard cap and restores its recent requests (the state file's
+    /// provider section). A provider some record uses but `specs` omits gets the default cap
+    /// ([`DEFAULT_MAX_REQUESTS_PER_HOUR`]); restored providers nobody uses are dropped. Stored
+    /// request times in the future count as `now`. See: #9.
+    pub fn with_providers(
+        mut self,
+        specs: Vec<ProviderSpec>,
+        restored: &BTreeMap<ProviderId, PersistedProvider>,
+        now: SystemTime,
+    ) -> Scheduler {
+        let mut limits: BTreeMap<ProviderId, u32> = self
+            .records
+            .iter()
+            .map(|r| (r.spec.provider.clone(), DEFAULT_MAX_REQUESTS_PER_HOUR))
+            .collect();
+        for spec in specs {
+            limits.insert(spec.name, spec.max_requests_per_hour);
+        }
+        self.windows = limits
+            .into_iter()
+            .map(|(name, limit)| {
+                let times = restored
+                    .get(&name)
+                    .map(|p| p.requests.as_slice())
+                    .unwrap_or_default();
+                let window = RequestWindow::new(limit, times, now);
+                (name, window)
+            })
+            .collect();
+        self
     }
 
     /// Feeds one event; returns the actions to carry out, in this order:
@@ -128,8 +165,11 @@ impl Scheduler {
     ///   re-evaluates), so `WakeAt` is absent only when nothing waits on time. A stray `Tick`
     ///   is always harmless.
     /// - A record is never published while its source's detection is in flight (the result may
-    ///   change the payload), while its own publish is in flight, while parked, or before its
-    ///   next attempt time.
+    ///   change the payload), while its own publish is in flight, while parked, before its
+    ///   next attempt time, or while its provider's `max-requests-per-hour` is used up (the
+    ///   abuse guard: reported once as `Report::RequestCapReached`, then woken when a slot
+    ///   frees). A `Publish` always comes with a `SaveState`, so the guard's count is on disk
+    ///   before the request goes out.
     /// - A wall clock that moved back by more than a second re-clamps every deadline to its
     ///   natural maximum (check-interval, settle, retry-max, refresh-interval); a jump forward
     ///   just makes things due.
@@ -200,6 +240,19 @@ impl Scheduler {
             .collect()
     }
 
+    /// The abuse guard's recent requests per provider (for the state file's provider section).
+    /// Providers without recent requests are left out.
+    pub fn provider_snapshot(&self) -> BTreeMap<ProviderId, PersistedProvider> {
+        self.windows
+            .iter()
+            .map(|(name, w)| {
+                let requests = w.times();
+                (name.clone(), PersistedProvider { requests })
+            })
+            .filter(|(_, p)| !p.requests.is_empty())
+            .collect()
+    }
+
     /// Where one record stands, as of the last `handle` call (or `new`).
     pub fn record_status(&self, record: &str) -> RecordStatus {
         let Some(r) = self.records.iter().find(|r| r.spec.name == record) else {
@@ -227,7 +280,10 @@ impl Scheduler {
                 || r.refresh_at(&self.timing)
                     .is_some_and(|t| t <= self.last_now));
         if has_work {
-            RecordStatus::Pending
+            match self.cap_free_at(&r.spec.provider, self.last_now) {
+                Some(next_attempt) => RecordStatus::Waiting { next_attempt },
+                None => RecordStatus::Pending,
+            }
         } else if desired.restricted_to(r.spec.families).is_empty() && p.published.is_empty() {
             RecordStatus::Unknown
         } else {
@@ -257,10 +313,7 @@ impl Scheduler {
         sources_idle
             && self.records.iter().all(|r| {
                 r.in_flight.is_none()
-                    && !matches!(
-                        r.plan(self.source_view(r), &self.timing, now),
-                        Plan::Due(_) | Plan::Blocked
-                    )
+                    && !matches!(self.plan_of(r, now), Plan::Due(_) | Plan::Blocked)
             })
     }
 
@@ -301,6 +354,23 @@ impl Scheduler {
             .map(|s| (s.desired, s.in_flight))
     }
 
+    /// A record's plan, with its provider's abuse guard applied: a publish that is due while
+    /// the provider's cap is used up waits until a slot frees.
+    fn plan_of(&self, r: &RecordState, now: SystemTime) -> Plan {
+        match r.plan(self.source_view(r), &self.timing, now) {
+            Plan::Due(reason) => match self.cap_free_at(&r.spec.provider, now) {
+                Some(t) => Plan::At(t),
+                None => Plan::Due(reason),
+            },
+            plan => plan,
+        }
+    }
+
+    /// When `provider`'s cap lets the next request out, if it is used up at `now`.
+    fn cap_free_at(&self, provider: &str, now: SystemTime) -> Option<SystemTime> {
+        self.windows.get(provider).and_then(|w| w.free_at(now))
+    }
+
     /// Emits every detection and publish due at `now`.
     fn dispatch(&mut self, now: SystemTime, out: &mut Outbox) {
         for s in &mut self.sources {
@@ -312,24 +382,58 @@ impl Scheduler {
             }
         }
         let mut groups: Vec<(ProviderId, Vec<PublishItem>)> = Vec::new();
+        // Records the abuse guard held back, per provider, in record order.
+        let mut held: Vec<(ProviderId, Vec<RecordId>)> = Vec::new();
         for i in 0..self.records.len() {
             let r = &self.records[i];
             let view = self.source_view(r);
             let Plan::Due(reason) = r.plan(view, &self.timing, now) else {
                 continue;
             };
+            let provider = r.spec.provider.clone();
+            let window = self
+                .windows
+                .entry(provider.clone())
+                .or_insert_with(|| RequestWindow::new(DEFAULT_MAX_REQUESTS_PER_HOUR, &[], now));
+            if window.room(now) == 0 {
+                match held.iter_mut().find(|(p, _)| *p == provider) {
+                    Some((_, names)) => names.push(r.spec.name.clone()),
+                    None => held.push((provider, vec![r.spec.name.clone()])),
+                }
+                continue;
+            }
+            window.record(now);
             let addresses = r.payload(view.map(|(d, _)| d).unwrap_or_default());
             let item = PublishItem {
                 record: r.spec.name.clone(),
                 addresses,
                 reason,
             };
-            match groups.iter_mut().find(|(p, _)| *p == r.spec.provider) {
+            match groups.iter_mut().find(|(p, _)| *p == provider) {
                 Some((_, items)) => items.push(item),
-                None => groups.push((r.spec.provider.clone(), vec![item])),
+                None => groups.push((provider, vec![item])),
             }
             self.records[i].in_flight = Some((reason, addresses));
         }
+        for (provider, window) in &mut self.windows {
+            match held.iter().find(|(p, _)| p == provider) {
+                // Reported once per episode: the window stays marked until a publish passes.
+                Some((_, names)) if window.mark_capped() => {
+                    out.reports.push(Report::RequestCapReached {
+                        provider: provider.clone(),
+                        limit: window.limit(),
+                        held: names.clone(),
+                        until: window.free_at(now).unwrap_or(now),
+                    });
+                }
+                Some(_) => {}
+                None if groups.iter().any(|(p, _)| p == provider) => window.clear_capped(),
+                None => {}
+            }
+        }
+        // The guard's count must be on disk before the requests go out: a crash loop must not
+        // reset it.
+        out.save |= !groups.is_empty();
         out.publishes = groups
             .into_iter()
             .map(|(provider, items)| Action::Publish { provider, items })
@@ -338,12 +442,13 @@ impl Scheduler {
 
     fn earliest_deadline(&self, now: SystemTime) -> Option<SystemTime> {
         let sources = self.sources.iter().filter_map(|s| s.deadline(now));
-        let records = self.records.iter().filter_map(|r| {
-            match r.plan(self.source_view(r), &self.timing, now) {
+        let records = self
+            .records
+            .iter()
+            .filter_map(|r| match self.plan_of(r, now) {
                 Plan::At(t) => Some(t),
                 Plan::Idle | Plan::Blocked | Plan::Due(_) => None,
-            }
-        });
+            });
         sources.chain(records).min()
     }
 }

@@ -15,6 +15,7 @@ use crate::http::HttpClients;
 use crate::provider::{AnyProvider, Target};
 use crate::source::AnySource;
 use crate::state::StateStore;
+use crate::state::model::StateContent;
 
 use super::AppError;
 use super::report;
@@ -62,7 +63,7 @@ impl Shell {
     pub fn new(
         config: Config,
         store: Option<StateStore>,
-        restored: BTreeMap<RecordId, crate::core::PersistedRecord>,
+        restored: StateContent,
         mode: Mode,
         tx: mpsc::UnboundedSender<TaskResult>,
     ) -> Result<Shell, AppError> {
@@ -71,10 +72,11 @@ impl Shell {
             config.timing(),
             config.source_specs(),
             config.record_specs(),
-            restored,
+            restored.records,
             now,
             seed(),
-        );
+        )
+        .with_providers(config.provider_specs(), &restored.providers, now);
         let mut shell = Shell {
             config,
             scheduler,
@@ -98,14 +100,17 @@ impl Shell {
     /// persisted state; records whose fingerprint changed are un-parked by the core.
     pub fn reconfigure(&mut self, config: Config) -> Result<(), AppError> {
         let snapshot = self.scheduler.snapshot();
+        let providers = self.scheduler.provider_snapshot();
+        let now = SystemTime::now();
         self.scheduler = Scheduler::new(
             config.timing(),
             config.source_specs(),
             config.record_specs(),
             snapshot,
-            SystemTime::now(),
+            now,
             seed(),
-        );
+        )
+        .with_providers(config.provider_specs(), &providers, now);
         self.config = config;
         self.generation += 1;
         self.build_parts()
@@ -263,7 +268,11 @@ impl Shell {
     /// Saves the state file now (also used at shutdown).
     pub fn save(&mut self) {
         let Some(store) = &self.store else { return };
-        match store.save(&self.scheduler.snapshot()) {
+        let state = StateContent {
+            records: self.scheduler.snapshot(),
+            providers: self.scheduler.provider_snapshot(),
+        };
+        match store.save(&state) {
             Ok(()) => self.save_pending = false,
             Err(e) => {
                 if !self.save_pending {

@@ -411,6 +411,7 @@ fn change_publishes() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -441,6 +442,7 @@ fn change_publishes() {
                 vec![
                     changed("lan", V4, V4A, V4B),
                     publish("bind", vec![item("home", V4B, V6A, Changed)]),
+                    save(),
                     wake(600),
                 ],
             ),
@@ -471,6 +473,7 @@ fn no_op_sends_nothing() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -507,6 +510,7 @@ fn detection_failure_is_not_absence() {
                     changed("lan", V4, "", V4A),
                     detection_failed("lan", V6, "no qualifying ipv6 address on eth0", false),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -535,6 +539,7 @@ fn detection_failure_is_not_absence() {
                     detection_failed("lan", V4, "timeout", true),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(604),
                 ],
             ),
@@ -567,6 +572,7 @@ fn failure_growth_cap() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -598,6 +604,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -617,6 +624,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -636,6 +644,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -660,6 +669,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -684,6 +694,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -717,6 +728,7 @@ fn retry_after_honoured() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -742,6 +754,7 @@ fn retry_after_honoured() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -767,6 +780,7 @@ fn retry_after_honoured() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -808,6 +822,7 @@ fn rejected_parked_config_change_unparks() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -865,6 +880,7 @@ fn rejected_parked_config_change_unparks() {
                     changed("lan", V4, "", V4B),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4B, V6A, Changed)]),
+                    save(),
                     wake(800),
                 ],
             ),
@@ -895,6 +911,7 @@ fn parked_then_retry_and_force() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -938,6 +955,7 @@ fn parked_then_retry_and_force() {
                 detected("lan", V4A, ""),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(320),
                 ],
             ),
@@ -968,6 +986,7 @@ fn force_refresh_republishes_unchanged() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -989,6 +1008,7 @@ fn force_refresh_republishes_unchanged() {
                 detected("lan", V4A, V6A),
                 vec![
                     publish("bind", vec![item("home", V4A, V6A, Forced)]),
+                    save(),
                     wake(400),
                 ],
             ),
@@ -1017,6 +1037,7 @@ fn unconfirmed_retried_published_unchanged() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1037,6 +1058,7 @@ fn unconfirmed_retried_published_unchanged() {
                 vec![
                     changed("lan", V4, V4A, V4B),
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(36_012),
                 ],
             ),
@@ -1066,6 +1088,7 @@ fn unconfirmed_retried_published_unchanged() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(36_012),
                 ],
             ),
@@ -1146,6 +1169,7 @@ fn restored_deadlines_are_clamped() {
                 detected("lan", V4A, V6A),
                 vec![
                     publish("bind", vec![item("home", V4A, V6A, Refresh)]),
+                    save(),
                     wake(25 * DAY - 1 + 300),
                 ],
             ),
@@ -1172,6 +1196,7 @@ fn wall_clock_jump_backwards() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1186,6 +1211,7 @@ fn wall_clock_jump_backwards() {
                 vec![
                     changed("lan", V4, V4A, V4B),
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1227,6 +1253,7 @@ fn wall_clock_jump_backwards() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(-DAY + 3599 + 300),
                 ],
             ),
@@ -1249,6 +1276,7 @@ fn wall_clock_jump_forwards() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1264,6 +1292,7 @@ fn wall_clock_jump_forwards() {
                 detected("lan", V4A, ""),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Refresh)]),
+                    save(),
                     wake(40 * DAY + 300),
                 ],
             ),
@@ -1297,6 +1326,7 @@ fn refresh_interval() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1315,6 +1345,7 @@ fn refresh_interval() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Refresh)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1344,6 +1375,7 @@ fn refresh_interval() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1398,6 +1430,7 @@ fn settle_coalesces_interface_events() {
                 vec![
                     detection_failed("lan", V6, "none", true),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(316),
                 ],
             ),
@@ -1441,6 +1474,7 @@ fn publishes_grouped_per_provider() {
                             item("v6", "", V6A, Changed),
                         ],
                     ),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1450,6 +1484,7 @@ fn publishes_grouped_per_provider() {
                 vec![
                     changed("web", V4, "", V4B),
                     publish("duck", vec![item("www", V4B, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1544,6 +1579,7 @@ fn config_change_republishes_unchanged() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Forced)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1572,6 +1608,7 @@ fn provider_cache_kept_and_mismatch_held() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1602,6 +1639,7 @@ fn provider_cache_kept_and_mismatch_held() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1652,4 +1690,232 @@ fn record_with_unknown_family_never_sends_empty() {
             }),
         ],
     ));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The abuse guard (`max-requests-per-hour`). See: #9.
+
+/// Feeds `event` at script second `t` and asserts exactly `want` comes back.
+#[expect(clippy::needless_pass_by_value, reason = "reads like the table steps above")]
+fn expect(s: &mut Scheduler, t: i64, event: Event, want: Vec<Want>) {
+    let label = format!("at {t}s: {event:?}");
+    let got = s.handle(at(t), event);
+    let ok = got.len() == want.len() && want.iter().zip(&got).all(|(w, g)| w.matches(g));
+    assert!(ok, "{label}\n got: {got:#?}\nwant: {want:#?}");
+}
+
+fn capped(provider: &str, limit: u32, held: &[&str], until: i64) -> Want {
+    report(Report::RequestCapReached {
+        provider: provider.into(),
+        limit,
+        held: held.iter().map(|h| h.to_string()).collect(),
+        until: at(until),
+    })
+}
+
+fn hourly(provider: &str, n: u32) -> ProviderSpec {
+    ProviderSpec {
+        name: provider.into(),
+        max_requests_per_hour: n,
+    }
+}
+
+/// Checks only every 10 h, so the scripts below feed detections themselves.
+fn rare_checks() -> Timing {
+    Timing {
+        check_interval: Duration::from_secs(36_000),
+        ..timing()
+    }
+}
+
+#[test]
+fn request_cap_holds_back_reports_once_and_wakes_when_a_slot_frees() {
+    let mut s = Scheduler::new(
+        rare_checks(),
+        vec![source("lan", Families::BOTH)],
+        vec![rec("home", "bind", "lan", Families::BOTH)],
+        BTreeMap::new(),
+        at(0),
+        42,
+    )
+    .with_providers(vec![hourly("bind", 2)], &BTreeMap::new(), at(0));
+    expect(&mut s, 0, Event::Start, vec![detect("lan"), wake(36_000)]);
+    expect(
+        &mut s,
+        1,
+        detected("lan", V4A, V6A),
+        vec![
+            changed("lan", V4, "", V4A),
+            changed("lan", V6, "", V6A),
+            publish("bind", vec![item("home", V4A, V6A, Changed)]),
+            save(),
+            wake(36_000),
+        ],
+    );
+    expect(
+        &mut s,
+        2,
+        ok("home", V4A, V6A),
+        vec![
+            published("home", V4A, V6A, Changed, None),
+            save(),
+            wake(36_000),
+        ],
+    );
+    // A flapping address: the second change goes out (2 per hour)...
+    expect(
+        &mut s,
+        10,
+        detected("lan", V4B, V6A),
+        vec![
+            changed("lan", V4, V4A, V4B),
+            publish("bind", vec![item("home", V4B, V6A, Changed)]),
+            save(),
+            wake(36_000),
+        ],
+    );
+    expect(
+        &mut s,
+        11,
+        ok("home", V4B, V6A),
+        vec![
+            published("home", V4B, V6A, Changed, None),
+            save(),
+            wake(36_000),
+        ],
+    );
+    // ...the third is held until the first request leaves the window (1 + 3600), reported once.
+    expect(
+        &mut s,
+        20,
+        detected("lan", V4A, V6A),
+        vec![
+            changed("lan", V4, V4B, V4A),
+            capped("bind", 2, &["home"], 3601),
+            wake(3601),
+        ],
+    );
+    assert_eq!(
+        s.record_status("home"),
+        RecordStatus::Waiting {
+            next_attempt: at(3601)
+        }
+    );
+    assert!(s.is_idle(), "a capped record waits like a backed-off one");
+    // Flapping back to what is published: nothing to send, nothing waits.
+    expect(
+        &mut s,
+        30,
+        detected("lan", V4B, V6A),
+        vec![changed("lan", V4, V4A, V4B), wake(36_000)],
+    );
+    // Neither USR1 nor `retry` lifts the cap (and the cap is not reported again).
+    expect(
+        &mut s,
+        40,
+        Event::ForceRefresh,
+        vec![detect("lan"), wake(36_040)],
+    );
+    expect(&mut s, 41, detected("lan", V4B, V6A), vec![wake(3601)]);
+    expect(&mut s, 42, retry(None), vec![wake(3601)]);
+    // A stray tick before the slot frees changes nothing.
+    expect(&mut s, 3600, tick(), vec![wake(3601)]);
+    // The slot frees: the latest address goes out, once.
+    expect(
+        &mut s,
+        3601,
+        tick(),
+        vec![
+            publish("bind", vec![item("home", V4B, V6A, Forced)]),
+            save(),
+            wake(36_040),
+        ],
+    );
+    assert_eq!(
+        s.provider_snapshot()["bind"].requests,
+        vec![at(10), at(3601)]
+    );
+}
+
+#[test]
+fn request_cap_shares_the_window_between_records_and_survives_a_restart() {
+    let records = vec![
+        rec("a", "bind", "lan", Families::IPV4),
+        rec("b", "bind", "lan", Families::IPV4),
+        rec("c", "bind", "lan", Families::IPV4),
+        rec("d", "duck", "lan", Families::IPV4),
+    ];
+    let new = |restored: BTreeMap<RecordId, PersistedRecord>,
+               providers: &BTreeMap<ProviderId, PersistedProvider>,
+               t: i64| {
+        Scheduler::new(
+            rare_checks(),
+            vec![source("lan", Families::IPV4)],
+            records.clone(),
+            restored,
+            at(t),
+            42,
+        )
+        .with_providers(vec![hourly("bind", 2)], providers, at(t))
+    };
+    let mut s = new(BTreeMap::new(), &BTreeMap::new(), 0);
+    expect(&mut s, 0, Event::Start, vec![detect("lan"), wake(36_000)]);
+    // Three records due at once on a provider with room for two: the first two in record
+    // order go out; "duck" has its own window (the default cap).
+    expect(
+        &mut s,
+        1,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            capped("bind", 2, &["c"], 3601),
+            publish(
+                "bind",
+                vec![item("a", V4A, "", Changed), item("b", V4A, "", Changed)],
+            ),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(3601),
+        ],
+    );
+    // The daemon is killed here, before any reply: the requests were saved with the publish.
+    let providers = s.provider_snapshot();
+    assert_eq!(providers["bind"].requests, vec![at(1), at(1)]);
+    assert_eq!(providers["duck"].requests, vec![at(1)]);
+    let mut s = new(s.snapshot(), &providers, 100);
+    expect(&mut s, 100, Event::Start, vec![detect("lan"), wake(36_100)]);
+    expect(
+        &mut s,
+        101,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            capped("bind", 2, &["a", "b", "c"], 3601),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(3601),
+        ],
+    );
+    // A restored window with times in the future (the clock was ahead): counted as now, so
+    // the wait is one hour, not years.
+    let future = BTreeMap::from([(
+        "bind".to_string(),
+        PersistedProvider {
+            requests: vec![at(10 * 365 * DAY), at(10 * 365 * DAY)],
+        },
+    )]);
+    let mut s = new(BTreeMap::new(), &future, 200);
+    expect(&mut s, 200, Event::Start, vec![detect("lan"), wake(36_200)]);
+    expect(
+        &mut s,
+        201,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            capped("bind", 2, &["a", "b", "c"], 3800),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(3800),
+        ],
+    );
 }
