@@ -88,7 +88,26 @@ impl StateStore {
                 return Err(store.error(format!("is not writable: {e}; fix its ownership")));
             }
         }
+        store.remove_stale_temp_files();
         Ok(store)
+    }
+
+    /// Removes `state.json.tmp-<pid>` files another process left behind when it was killed
+    /// mid-save: harmless, but a crash loop would otherwise leave one per crash. Best effort.
+    fn remove_stale_temp_files(&self) {
+        let ours = format!("{STATE_FILE}.tmp-{}", std::process::id());
+        let prefix = format!("{STATE_FILE}.tmp-");
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_regular = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_regular && name.starts_with(&prefix) && name != ours {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Opens an existing state directory without creating it or probing it, for the commands
@@ -384,6 +403,21 @@ mod tests {
         assert!(dir.is_dir());
         assert_eq!(mode(&dir), 0o700);
         assert!(names(&dir).is_empty(), "probe file left behind");
+    }
+
+    #[test]
+    fn open_removes_temp_files_left_by_killed_processes() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("state.json.tmp-1"), "torn").unwrap();
+        fs::write(tmp.path().join("state.json.tmp-99999999"), "").unwrap();
+        fs::write(tmp.path().join("state.json.bad-5"), "kept").unwrap();
+        fs::create_dir(tmp.path().join("state.json.tmp-dir")).unwrap();
+        StateStore::open(tmp.path()).unwrap();
+        assert_eq!(
+            names(tmp.path()),
+            ["state.json.bad-5", "state.json.tmp-dir"],
+            "only regular temp files go"
+        );
     }
 
     #[test]

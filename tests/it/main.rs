@@ -9,8 +9,10 @@
     reason = "test binary: a panic is a test failure"
 )]
 
+mod abuse;
 mod cli;
 mod config_golden;
+mod crash;
 mod e2e;
 mod e2e_rfc2136;
 mod notify;

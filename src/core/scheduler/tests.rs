@@ -1696,7 +1696,10 @@ fn record_with_unknown_family_never_sends_empty() {
 // The abuse guard (`max-requests-per-hour`). See: #9.
 
 /// Feeds `event` at script second `t` and asserts exactly `want` comes back.
-#[expect(clippy::needless_pass_by_value, reason = "reads like the table steps above")]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "reads like the table steps above"
+)]
 fn expect(s: &mut Scheduler, t: i64, event: Event, want: Vec<Want>) {
     let label = format!("at {t}s: {event:?}");
     let got = s.handle(at(t), event);

@@ -33,6 +33,15 @@ impl Daemon {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        Daemon::spawn(cmd)
+    }
+
+    /// Starts any command that ends up running `dynipd run` in the same process (e.g.
+    /// `unshare ... sh -c '...; exec dynipd ... run'`), stderr collected.
+    pub fn spawn(mut cmd: std::process::Command) -> Daemon {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn dynipd run");
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let pipe = child.stderr.take().unwrap();
@@ -92,6 +101,24 @@ impl Daemon {
     /// Waits until a stderr line contains `needle`.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
         self.wait_for_log_count(needle, 1, timeout);
+    }
+
+    /// `kill -9`, then waits; returns the whole log.
+    pub fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr()
+    }
+
+    /// This process's resident memory (VmRSS) in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
     }
 
     /// True while the process runs.

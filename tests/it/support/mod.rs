@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod dyndns2_server;
 pub mod echo_server;
 pub mod http_server;
+pub mod scenario;
 
 use std::net::TcpListener;
 use std::path::Path;
