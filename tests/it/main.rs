@@ -15,6 +15,7 @@ mod config_golden;
 mod crash;
 mod e2e;
 mod e2e_rfc2136;
+mod faults;
 mod notify;
 mod provider_dyndns2;
 mod provider_http;
