@@ -16,6 +16,7 @@ mod crash;
 mod e2e;
 mod e2e_rfc2136;
 mod faults;
+mod leaks;
 mod notify;
 mod provider_dyndns2;
 mod provider_http;
