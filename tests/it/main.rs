@@ -11,6 +11,7 @@
 
 mod abuse;
 mod cli;
+mod clock;
 mod config_golden;
 mod crash;
 mod e2e;
