@@ -17,6 +17,7 @@ mod crash;
 mod e2e;
 mod e2e_rfc2136;
 mod faults;
+mod hup_corpus;
 mod leaks;
 mod notify;
 mod provider_dyndns2;
