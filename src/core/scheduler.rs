@@ -520,4 +520,6 @@ fn since(now: SystemTime, start: SystemTime) -> Duration {
 #[cfg(test)]
 mod invariants;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
