@@ -28,7 +28,7 @@ use crate::core::select::SelectPolicy;
 use crate::core::{Families, ProviderSpec, RecordSpec, SourceSpec, Timing};
 use crate::secret::Secret;
 
-pub use build::load;
+pub use build::{load, load_str};
 pub use diagnostic::ConfigErrors;
 
 /// The default config path.

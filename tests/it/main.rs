@@ -17,6 +17,7 @@ mod crash;
 mod e2e;
 mod e2e_rfc2136;
 mod faults;
+mod fuzz_regressions;
 mod hup_corpus;
 mod leaks;
 mod notify;
