@@ -26,3 +26,4 @@ mod provider_http;
 mod support;
 
 mod provider_rfc2136;
+mod rfc2136_faults;
