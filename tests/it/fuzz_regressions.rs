@@ -84,7 +84,8 @@ fn state_file(data: &[u8]) {
 // See: #9
 #[test]
 fn issue_9_fuzz_seeds_and_regressions_replay() {
-    let targets: [(&str, fn(&[u8])); 4] = [
+    type Check = fn(&[u8]);
+    let targets: [(&str, Check); 4] = [
         ("config_loader", config_loader),
         ("echo_body", echo_body),
         ("dyndns2_reply", dyndns2_reply),
