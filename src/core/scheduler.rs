@@ -5,6 +5,7 @@
 //!
 //! See: DESIGN.md "Behaviour rules" and "Architecture".
 
+mod guard;
 mod record;
 mod source;
 
@@ -16,8 +17,8 @@ use source::SourceState;
 
 use super::abuse::{DEFAULT_MAX_REQUESTS_PER_HOUR, RequestWindow};
 use super::{
-    Action, Addresses, Event, PersistedProvider, PersistedRecord, ProviderId, ProviderSpec,
-    PublishItem, RecordId, RecordSpec, Report, SourceSpec, Timing,
+    Action, Addresses, Event, PersistedRecord, ProviderId, PublishItem, RecordId, RecordSpec,
+    Report, SourceSpec, Timing,
 };
 
 /// Counts for the sd_notify STATUS= line and `status`.
@@ -119,38 +120,6 @@ impl Scheduler {
         }
     }
 
-    /// Sets each provider's abuse-guard cap and restores its recent requests (the state file's
-    /// provider section). A provider some record uses but `specs` omits gets the default cap
-    /// ([`DEFAULT_MAX_REQUESTS_PER_HOUR`]); restored providers nobody uses are dropped. Stored
-    /// request times in the future count as `now`. See: #9.
-    pub fn with_providers(
-        mut self,
-        specs: Vec<ProviderSpec>,
-        restored: &BTreeMap<ProviderId, PersistedProvider>,
-        now: SystemTime,
-    ) -> Scheduler {
-        let mut limits: BTreeMap<ProviderId, u32> = self
-            .records
-            .iter()
-            .map(|r| (r.spec.provider.clone(), DEFAULT_MAX_REQUESTS_PER_HOUR))
-            .collect();
-        for spec in specs {
-            limits.insert(spec.name, spec.max_requests_per_hour);
-        }
-        self.windows = limits
-            .into_iter()
-            .map(|(name, limit)| {
-                let times = restored
-                    .get(&name)
-                    .map(|p| p.requests.as_slice())
-                    .unwrap_or_default();
-                let window = RequestWindow::new(limit, times, now);
-                (name, window)
-            })
-            .collect();
-        self
-    }
-
     /// Feeds one event; returns the actions to carry out, in this order:
     /// `Detect`* (source order), `Report`*, `Publish`* (one per provider, in order of the first
     /// due record; items in record order), at most one `SaveState`, and at most one `WakeAt`,
@@ -237,19 +206,6 @@ impl Scheduler {
         self.records
             .iter()
             .map(|r| (r.spec.name.clone(), r.persisted.clone()))
-            .collect()
-    }
-
-    /// The abuse guard's recent requests per provider (for the state file's provider section).
-    /// Providers without recent requests are left out.
-    pub fn provider_snapshot(&self) -> BTreeMap<ProviderId, PersistedProvider> {
-        self.windows
-            .iter()
-            .map(|(name, w)| {
-                let requests = w.times();
-                (name.clone(), PersistedProvider { requests })
-            })
-            .filter(|(_, p)| !p.requests.is_empty())
             .collect()
     }
 
@@ -354,23 +310,6 @@ impl Scheduler {
             .map(|s| (s.desired, s.in_flight))
     }
 
-    /// A record's plan, with its provider's abuse guard applied: a publish that is due while
-    /// the provider's cap is used up waits until a slot frees.
-    fn plan_of(&self, r: &RecordState, now: SystemTime) -> Plan {
-        match r.plan(self.source_view(r), &self.timing, now) {
-            Plan::Due(reason) => match self.cap_free_at(&r.spec.provider, now) {
-                Some(t) => Plan::At(t),
-                None => Plan::Due(reason),
-            },
-            plan => plan,
-        }
-    }
-
-    /// When `provider`'s cap lets the next request out, if it is used up at `now`.
-    fn cap_free_at(&self, provider: &str, now: SystemTime) -> Option<SystemTime> {
-        self.windows.get(provider).and_then(|w| w.free_at(now))
-    }
-
     /// Emits every detection and publish due at `now`.
     fn dispatch(&mut self, now: SystemTime, out: &mut Outbox) {
         for s in &mut self.sources {
@@ -415,22 +354,7 @@ impl Scheduler {
             }
             self.records[i].in_flight = Some((reason, addresses));
         }
-        for (provider, window) in &mut self.windows {
-            match held.iter().find(|(p, _)| p == provider) {
-                // Reported once per episode: the window stays marked until a publish passes.
-                Some((_, names)) if window.mark_capped() => {
-                    out.reports.push(Report::RequestCapReached {
-                        provider: provider.clone(),
-                        limit: window.limit(),
-                        held: names.clone(),
-                        until: window.free_at(now).unwrap_or(now),
-                    });
-                }
-                Some(_) => {}
-                None if groups.iter().any(|(p, _)| p == provider) => window.clear_capped(),
-                None => {}
-            }
-        }
+        self.report_capped(&held, &groups, now, out);
         // The guard's count must be on disk before the requests go out: a crash loop must not
         // reset it.
         out.save |= !groups.is_empty();

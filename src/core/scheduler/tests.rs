@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
 use crate::core::{
-    Confirmed, Detected, Detection, ErrorClass, Failure, Families, Family, PublishReason,
+    Confirmed, Detected, Detection, ErrorClass, Failure, Families, Family, PersistedProvider,
+    ProviderSpec, PublishReason,
 };
 
 // ---------------------------------------------------------------------------------------------
