@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS each (default 30) with
+# Runs every fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS each (default 20) with
 # cargo-fuzz / libFuzzer and prints the executions per target. A crash is copied into
 # fuzz/regressions/<target>/ (replayed by `cargo test`, tests/it/fuzz_regressions.rs) and
 # fails the run. Called from tests/run.sh under CI=true. See: #9.
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${FUZZ_SECONDS:-30}
+seconds=${FUZZ_SECONDS:-20}
 targets=(config_loader echo_body dyndns2_reply state_file)
 export RUSTC_BOOTSTRAP=1
 
