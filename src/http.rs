@@ -46,11 +46,10 @@ impl Request {
 
     /// Adds pre-emptive Basic auth (protocols/dyndns2.md §1: sent before any challenge).
     pub fn basic_auth(mut self, user: &str, password: &Secret<String>) -> Request {
-        let raw = format!("{user}:{}", password.expose());
-        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        let encoded = basic_credentials(user, password);
         self.headers.push((
             "Authorization".into(),
-            HeaderValue::Secret(Secret::new(format!("Basic {encoded}"))),
+            HeaderValue::Secret(Secret::new(format!("Basic {}", encoded.expose()))),
         ));
         self
     }
@@ -99,6 +98,13 @@ impl Request {
     fn mask(&self, text: &str) -> String {
         crate::redact::mask_secrets(text, &self.secrets_in_text)
     }
+}
+
+/// `base64(user:password)`, the Basic credentials as they go on the wire: itself a secret that
+/// a server echoing the request back would otherwise put into an error message. See: #9.
+pub fn basic_credentials(user: &str, password: &Secret<String>) -> Secret<String> {
+    let raw = format!("{user}:{}", password.expose());
+    Secret::new(base64::engine::general_purpose::STANDARD.encode(raw))
 }
 
 /// RFC 9110 §5.1: a header name is a token.

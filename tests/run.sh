@@ -61,6 +61,9 @@ done
 # Units, .deb, throwaway-root install (#8): a release build, so CI only unless asked for.
 if [ "${CI:-}" = true ] || [ "${DYNIPD_TEST_PACKAGING:-}" = 1 ]; then bash tests/packaging.sh; fi
 
+# Fuzz targets (#9): a bounded run per target, CI only unless asked for.
+if [ "${CI:-}" = true ] || [ "${DYNIPD_TEST_FUZZ:-}" = 1 ]; then bash tests/fuzz.sh; fi
+
 echo "== cargo test"
 log=$(mktemp)
 cargo test --quiet 2>&1 | tee "$log"

@@ -124,7 +124,10 @@ fn forget_published(config: &Config, record: &str) -> Result<(), AppError> {
     if let Some(state) = loaded.records.get_mut(record) {
         state.published = Addresses::default();
         state.published_at = None;
-        store.save(&loaded.records)?;
+        store.save(&crate::state::model::StateContent {
+            records: loaded.records,
+            providers: loaded.providers,
+        })?;
     }
     Ok(())
 }

@@ -50,7 +50,11 @@ pub fn retry(config_path: &Path, record: Option<&str>) -> Result<i32, AppError> 
             released += 1;
         }
     }
-    store.save(&loaded.records)?;
+    // The abuse guard's request log is kept: `retry` releases records, not the cap (#9).
+    store.save(&crate::state::model::StateContent {
+        records: loaded.records,
+        providers: loaded.providers,
+    })?;
     println!("cleared parking and backoff of {what} ({released} changed); the next run publishes");
     Ok(crate::exit::OK)
 }

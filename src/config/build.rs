@@ -25,6 +25,25 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     load_with(path, credentials_dir)
 }
 
+/// Validates `source` as if it were the file at `path`, without reading that file: the entry
+/// point of the config fuzz target (`fuzz/fuzz_targets/config_loader.rs`) and of tests. Relative
+/// secret files resolve next to `path`; `*-credential` keys find no credentials directory.
+///
+/// Errors: as [`load`]. Never panics, whatever `source` holds.
+pub fn load_str(path: &Path, source: &str) -> Result<Config, ConfigErrors> {
+    let config_dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut secrets = SecretReader {
+        config_dir,
+        credentials_dir: None,
+        inline_keys: Vec::new(),
+    };
+    from_source(path, source, &mut secrets)
+        .map_err(|diagnostics| ConfigErrors::render(path, source, diagnostics))
+}
+
 /// [`load`] with `$CREDENTIALS_DIRECTORY` passed in (tests run in parallel threads and must
 /// not share the environment).
 pub(crate) fn load_with(
@@ -85,11 +104,13 @@ fn from_source(
         .iter()
         .filter_map(|e| Some((e.name.clone(), sources::build(e, &mut diags)?)))
         .collect();
+    let mut provider_limits = BTreeMap::new();
     let built_providers: BTreeMap<String, _> = doc
         .providers
         .iter()
         .filter_map(|e| {
-            let provider = providers::build(e, secrets, &mut diags, &mut warnings)?;
+            let (provider, limits) = providers::build(e, secrets, &mut diags, &mut warnings)?;
+            provider_limits.insert(e.name.clone(), limits);
             Some((e.name.clone(), provider))
         })
         .collect();
@@ -109,6 +130,7 @@ fn from_source(
         daemon,
         sources: built_sources,
         providers: built_providers,
+        provider_limits,
         records,
         warnings,
     })

@@ -263,6 +263,7 @@ fn shipped_example_documents_every_key() {
         "password-file",
         "password-credential",
         "dual-stack",
+        "max-requests-per-hour",
         "method",
         "body",
         "content-type",
@@ -333,4 +334,56 @@ fn issue_7_host_id_reaches_the_record_spec_and_its_fingerprint() {
     // Each change republishes (a changed fingerprint un-parks and forces a publish).
     assert_ne!(without.fingerprint, with_default.fingerprint);
     assert_ne!(with_default.fingerprint, with_56.fingerprint);
+}
+
+/// See: #9.
+#[test]
+fn max_requests_per_hour_defaults_and_bounds() {
+    let provider = |extra: &str| {
+        format!(
+            "[providers.p]\nkind = \"dyndns2\"\nurl = \"https://example.net/nic/update\"\n\
+             username = \"u\"\npassword = \"pw\"\n{extra}\n\
+             [providers.q]\nkind = \"http\"\nurl = \"https://example.net/?ip={{ipv4}}\"\n{extra}\n"
+        )
+    };
+    let (_dir, path) = write_config(&provider(""));
+    let config = load_with(&path, None).unwrap();
+    let caps: Vec<u32> = config
+        .provider_specs()
+        .iter()
+        .map(|p| p.max_requests_per_hour)
+        .collect();
+    assert_eq!(caps, [60, 60]);
+
+    let (_dir, path) = write_config(&provider("max-requests-per-hour = 5"));
+    let config = load_with(&path, None).unwrap();
+    assert!(
+        config
+            .provider_specs()
+            .iter()
+            .all(|p| p.max_requests_per_hour == 5)
+    );
+
+    for (value, want) in [
+        (
+            "0",
+            "expected a whole number of requests from 1 to 3600, found 0",
+        ),
+        ("3601", "found 3601"),
+        ("-1", "found -1"),
+        ("\"60\"", "found string"),
+        ("1.5", "found float"),
+    ] {
+        let (_dir, path) = write_config(&provider(&format!("max-requests-per-hour = {value}")));
+        let err = load_with(&path, None).unwrap_err().to_string();
+        assert!(err.contains(want), "{value}: {err}");
+        assert!(err.contains("providers.p.max-requests-per-hour"), "{err}");
+        assert!(err.contains("providers.q.max-requests-per-hour"), "{err}");
+    }
+    let (_dir, path) = write_config(&provider("max-request-per-hour = 5"));
+    let err = load_with(&path, None).unwrap_err().to_string();
+    assert!(
+        err.contains("did you mean \"max-requests-per-hour\"?"),
+        "{err}"
+    );
 }

@@ -119,8 +119,11 @@ fn render_one(path: &Path, source: &str, d: &Diagnostic) -> String {
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
     let line_end = at.line_start + line.len();
+    // A span may start past the shown line (on a trimmed `\r`): clamp both ends to the line.
+    // See: #9 (found by fuzzing).
+    let start = span.start.min(line_end);
     let width = source
-        .get(span.start.min(line_end)..span.end.clamp(span.start, line_end))
+        .get(start..span.end.clamp(start, line_end))
         .map_or(1, |s| s.chars().count())
         .max(1);
     format!(
@@ -210,6 +213,15 @@ mod tests {
             key: key.into(),
             message: message.into(),
         }
+    }
+
+    /// See: #9: a span past the end of its (`\r`-trimmed) line once panicked (fuzzing).
+    #[test]
+    fn span_past_the_shown_line_renders() {
+        let source = "olCi[\0\0\r";
+        let len = source.len();
+        let out = render_one(Path::new("f.toml"), source, &diag(len - 1..len, "", "bad"));
+        assert!(out.starts_with("f.toml:1:"), "{out}");
     }
 
     #[test]

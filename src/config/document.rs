@@ -19,6 +19,9 @@ pub(super) struct Entry<'i> {
     /// The table name (`lan`); for records the index.
     pub name: String,
     pub value: Spanned<DeValue<'i>>,
+    /// Keys the caller took out before deserializing (see [`Entry::take`]): still named in
+    /// "unknown key" suggestions.
+    pub taken: Vec<&'static str>,
 }
 
 /// The file, cut into entries. Sources and providers are in name order, records in file order.
@@ -61,6 +64,7 @@ pub(super) fn split<'i>(root: Spanned<DeTable<'i>>, diags: &mut Diagnostics) -> 
                         path: name.clone(),
                         name,
                         value,
+                        taken: Vec::new(),
                     });
                 }
             }
@@ -78,6 +82,7 @@ pub(super) fn split<'i>(root: Spanned<DeTable<'i>>, diags: &mut Diagnostics) -> 
                             path,
                             name: child.get_ref().to_string(),
                             value: child_value,
+                            taken: Vec::new(),
                         };
                         if name == "sources" {
                             doc.sources.push(entry);
@@ -104,6 +109,7 @@ pub(super) fn split<'i>(root: Spanned<DeTable<'i>>, diags: &mut Diagnostics) -> 
                             path,
                             name: index.to_string(),
                             value: item,
+                            taken: Vec::new(),
                         });
                     }
                 }
@@ -130,7 +136,31 @@ fn expect_table(value: &Spanned<DeValue<'_>>, path: &str, diags: &mut Diagnostic
     false
 }
 
-impl Entry<'_> {
+impl<'i> Entry<'i> {
+    /// A copy of the entry without `key`, and `key`'s value if it was there: for a key that all
+    /// kinds of a table share (a provider's `max-requests-per-hour`), checked by the caller
+    /// rather than by each kind's raw struct.
+    pub fn take(&self, key: &'static str) -> (Entry<'i>, Option<Spanned<DeValue<'i>>>) {
+        let span = self.value.span();
+        let mut taken = self.taken.clone();
+        taken.push(key);
+        let (value, found) = match self.value.get_ref() {
+            DeValue::Table(table) => {
+                let mut table = table.clone();
+                let found = table.remove(key);
+                (Spanned::new(span, DeValue::Table(table)), found)
+            }
+            _ => (self.value.clone(), None),
+        };
+        let entry = Entry {
+            path: self.path.clone(),
+            name: self.name.clone(),
+            value,
+            taken,
+        };
+        (entry, found)
+    }
+
     /// The span of the entry (its `[header]`, or the inline table).
     pub fn span(&self) -> Range<usize> {
         self.value.span()
@@ -150,7 +180,7 @@ impl Entry<'_> {
                 let span = e.span().unwrap_or_else(|| self.span());
                 let key = key_path_at(&self.value, span.start, &self.path)
                     .unwrap_or_else(|| self.path.clone());
-                let mut message = reword(e.message());
+                let mut message = reword(e.message(), &self.taken);
                 // "found integer 123456" would show an unquoted secret; keep only its type.
                 let last = key.rsplit(['.', '"']).find(|s| !s.is_empty()).unwrap_or("");
                 if is_secret_key(last)
@@ -249,13 +279,16 @@ pub(super) fn key_segment(key: &str) -> String {
 
 /// Serde's messages in our words: `unknown key "x" (expected one of: ...)`,
 /// `missing required key "x"`, `expected a string, found integer 5`.
-fn reword(message: &str) -> String {
+/// `taken` are keys the caller handles itself, added to the expected ones.
+fn reword(message: &str, taken: &[&str]) -> String {
     // Serde quotes names in backticks: the odd pieces of a split on '`' are the names.
     let names: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
     if message.starts_with("unknown field `")
         && let Some((field, expected)) = names.split_first()
     {
-        return unknown_key(field, expected);
+        let mut expected = expected.to_vec();
+        expected.extend_from_slice(taken);
+        return unknown_key(field, &expected);
     }
     if message.starts_with("missing field `")
         && let Some(field) = names.first()
@@ -319,19 +352,29 @@ mod tests {
     #[test]
     fn rewords_serde_messages() {
         assert_eq!(
-            reword("unknown field `pasword`, expected one of `url`, `password`"),
+            reword(
+                "unknown field `pasword`, expected one of `url`, `password`",
+                &[]
+            ),
             "unknown key \"pasword\"; did you mean \"password\"?"
         );
         assert_eq!(
-            reword("unknown field `zzz`, expected `url` or `body`"),
+            reword("unknown field `zzz`, expected `url` or `body`", &[]),
             "unknown key \"zzz\" (expected one of: \"url\", \"body\")"
         );
         assert_eq!(
-            reword("missing field `url`"),
+            reword(
+                "unknown field `max-request-per-hour`, expected `url`",
+                &["max-requests-per-hour"]
+            ),
+            "unknown key \"max-request-per-hour\"; did you mean \"max-requests-per-hour\"?"
+        );
+        assert_eq!(
+            reword("missing field `url`", &[]),
             "missing required key \"url\""
         );
         assert_eq!(
-            reword("invalid type: integer `5`, expected a string"),
+            reword("invalid type: integer `5`, expected a string", &[]),
             "expected a string, found integer 5"
         );
     }

@@ -29,10 +29,10 @@ use url::Url;
 
 use crate::core::host_id::HostId;
 use crate::core::select::SelectPolicy;
-use crate::core::{Families, RecordSpec, SourceSpec, Timing};
+use crate::core::{Families, ProviderSpec, RecordSpec, SourceSpec, Timing};
 use crate::secret::Secret;
 
-pub use build::load;
+pub use build::{load, load_str};
 pub use diagnostic::ConfigErrors;
 pub use duckdns_provider::{DuckdnsProviderConfig, duckdns_domain};
 pub use dyndns_server_provider::{DyndnsServerMethod, DyndnsServerProviderConfig};
@@ -49,6 +49,8 @@ pub struct Config {
     pub daemon: DaemonConfig,
     pub sources: BTreeMap<String, SourceConfig>,
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// Per provider (same keys as `providers`), the limits every kind shares.
+    pub provider_limits: BTreeMap<String, ProviderLimits>,
     /// In file order. Names are unique.
     pub records: Vec<RecordConfig>,
     /// Odd but legal settings (e.g. inline secrets in a world-readable file), logged at WARN
@@ -153,6 +155,21 @@ impl ProviderConfig {
     }
 }
 
+/// What every provider kind takes besides its own keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderLimits {
+    /// `max-requests-per-hour`: the abuse guard's cap (`core::abuse`). See: #9.
+    pub max_requests_per_hour: u32,
+}
+
+impl Default for ProviderLimits {
+    fn default() -> Self {
+        ProviderLimits {
+            max_requests_per_hour: crate::core::abuse::DEFAULT_MAX_REQUESTS_PER_HOUR,
+        }
+    }
+}
+
 /// `GET` or `POST`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HttpMethod {
@@ -243,6 +260,22 @@ impl Config {
                 families: r.families,
                 ipv6_host_id: r.ipv6_host_id,
                 fingerprint: r.fingerprint,
+            })
+            .collect()
+    }
+
+    /// The core's view of the providers: each one's abuse-guard cap.
+    pub fn provider_specs(&self) -> Vec<ProviderSpec> {
+        self.providers
+            .keys()
+            .map(|name| ProviderSpec {
+                name: name.clone(),
+                max_requests_per_hour: self
+                    .provider_limits
+                    .get(name)
+                    .copied()
+                    .unwrap_or_default()
+                    .max_requests_per_hour,
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use super::document::Entry;
 use super::raw::RawDyndns2Provider;
 use super::secrets::{SecretKeys, SecretReader, SecretValue};
 use super::values::{http_url, is_loopback, word};
-use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig};
+use super::{DualStack, Dyndns2ProviderConfig, HttpMethod, ProviderConfig, ProviderLimits};
 use super::{
     duckdns_provider, dyndns_server_provider, dynu_provider, http_provider, rfc2136_provider,
 };
@@ -28,9 +28,27 @@ const KINDS: &[&str] = &[
 /// Kinds DESIGN.md names that are not built yet.
 const UNBUILT: &[&str] = &[];
 
+/// The key every provider kind takes for its abuse-guard cap (#9).
+const MAX_REQUESTS_KEY: &str = "max-requests-per-hour";
+/// The highest cap accepted: a request every second for the whole hour is already a flood.
+const MAX_REQUESTS_CEILING: i64 = 3600;
+
 /// Builds one provider, reading its secrets; every problem is reported, `None` when any.
 /// `warnings` gets odd but legal settings (a password sent over plain http).
 pub(super) fn build(
+    entry: &Entry<'_>,
+    secrets: &mut SecretReader,
+    diags: &mut Diagnostics,
+    warnings: &mut Vec<String>,
+) -> Option<(ProviderConfig, ProviderLimits)> {
+    // Shared by every kind, so taken out here rather than repeated in each kind's raw struct.
+    let (entry, cap) = entry.take(MAX_REQUESTS_KEY);
+    let limits = limits(&entry, cap, diags);
+    let config = build_kind(&entry, secrets, diags, warnings);
+    Some((config?, limits?))
+}
+
+fn build_kind(
     entry: &Entry<'_>,
     secrets: &mut SecretReader,
     diags: &mut Diagnostics,
@@ -77,6 +95,36 @@ pub(super) fn check_record(
         ProviderConfig::Duckdns(_) => duckdns_provider::check_record(record, diags),
         ProviderConfig::Rfc2136(c) => rfc2136_provider::check_record(record, c, diags),
         ProviderConfig::Dyndns2(_) | ProviderConfig::Dynu(_) => {}
+    }
+}
+
+/// `max-requests-per-hour`: an integer from 1 to [`MAX_REQUESTS_CEILING`]; the default when
+/// absent. There is no "off": the cap is what stops a bug from becoming a flood.
+fn limits(
+    entry: &Entry<'_>,
+    cap: Option<toml::Spanned<toml::de::DeValue<'_>>>,
+    diags: &mut Diagnostics,
+) -> Option<ProviderLimits> {
+    let Some(cap) = cap else {
+        return Some(ProviderLimits::default());
+    };
+    let span = cap.span();
+    let key = entry.key(MAX_REQUESTS_KEY);
+    let range = format!("a whole number of requests from 1 to {MAX_REQUESTS_CEILING}");
+    let found = cap.get_ref().type_str();
+    let parsed = <i64 as serde::Deserialize>::deserialize(toml::de::ValueDeserializer::from(cap));
+    match parsed {
+        Ok(n) if (1..=MAX_REQUESTS_CEILING).contains(&n) => Some(ProviderLimits {
+            max_requests_per_hour: u32::try_from(n).ok()?,
+        }),
+        Ok(n) => {
+            diags.error(span, key, format!("expected {range}, found {n}"));
+            None
+        }
+        Err(_) => {
+            diags.error(span, key, format!("expected {range}, found {found}"));
+            None
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! world into [`Event`]s and carries out the [`Action`]s that [`scheduler::Scheduler::handle`]
 //! returns.
 
+pub mod abuse;
 pub mod backoff;
 pub mod fingerprint;
 pub mod host_id;
@@ -244,6 +245,22 @@ pub struct RecordSpec {
     pub fingerprint: u64,
 }
 
+/// What the core must know about a provider: its abuse-guard cap (`max-requests-per-hour`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderSpec {
+    pub name: ProviderId,
+    /// At most this many records sent per sliding hour (`abuse::RequestWindow`).
+    pub max_requests_per_hour: u32,
+}
+
+/// Per provider, what survives a restart: the times of its recent requests, so a restart (or a
+/// crash loop) does not reset the abuse guard. See: #9.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersistedProvider {
+    /// Times of the requests within the last hour, oldest first.
+    pub requests: Vec<SystemTime>,
+}
+
 /// What the core must know about a source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceSpec {
@@ -393,4 +410,12 @@ pub enum Report {
     Parked { record: RecordId, failure: Failure },
     /// A parked record was released (INFO): config changed, `retry` or USR1.
     Unparked { record: RecordId, why: String },
+    /// A provider's `max-requests-per-hour` held back due records (ERROR, once per episode):
+    /// they go out at `until`. See: #9.
+    RequestCapReached {
+        provider: ProviderId,
+        limit: u32,
+        held: Vec<RecordId>,
+        until: SystemTime,
+    },
 }

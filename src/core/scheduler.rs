@@ -5,6 +5,7 @@
 //!
 //! See: DESIGN.md "Behaviour rules" and "Architecture".
 
+mod guard;
 mod record;
 mod source;
 
@@ -14,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use record::{Plan, RecordState};
 use source::SourceState;
 
+use super::abuse::{DEFAULT_MAX_REQUESTS_PER_HOUR, RequestWindow};
 use super::{
     Action, Addresses, Event, PersistedRecord, ProviderId, PublishItem, RecordId, RecordSpec,
     Report, SourceSpec, Timing,
@@ -54,6 +56,9 @@ pub struct Scheduler {
     timing: Timing,
     sources: Vec<SourceState>,
     records: Vec<RecordState>,
+    /// The abuse guard per provider (`core::abuse`). A provider without a window gets one with
+    /// the default cap when first published to.
+    windows: BTreeMap<ProviderId, RequestWindow>,
     /// Decided by `new`, emitted by the first `handle`.
     startup_reports: Vec<Report>,
     startup_save: bool,
@@ -106,6 +111,7 @@ impl Scheduler {
             timing,
             sources,
             records: states,
+            windows: BTreeMap::new(),
             startup_reports,
             startup_save,
             rng: SplitMix64(seed),
@@ -128,8 +134,11 @@ impl Scheduler {
     ///   re-evaluates), so `WakeAt` is absent only when nothing waits on time. A stray `Tick`
     ///   is always harmless.
     /// - A record is never published while its source's detection is in flight (the result may
-    ///   change the payload), while its own publish is in flight, while parked, or before its
-    ///   next attempt time.
+    ///   change the payload), while its own publish is in flight, while parked, before its
+    ///   next attempt time, or while its provider's `max-requests-per-hour` is used up (the
+    ///   abuse guard: reported once as `Report::RequestCapReached`, then woken when a slot
+    ///   frees). A `Publish` always comes with a `SaveState`, so the guard's count is on disk
+    ///   before the request goes out.
     /// - A wall clock that moved back by more than a second re-clamps every deadline to its
     ///   natural maximum (check-interval, settle, retry-max, refresh-interval); a jump forward
     ///   just makes things due.
@@ -227,7 +236,10 @@ impl Scheduler {
                 || r.refresh_at(&self.timing)
                     .is_some_and(|t| t <= self.last_now));
         if has_work {
-            RecordStatus::Pending
+            match self.cap_free_at(&r.spec.provider, self.last_now) {
+                Some(next_attempt) => RecordStatus::Waiting { next_attempt },
+                None => RecordStatus::Pending,
+            }
         } else if desired.restricted_to(r.spec.families).is_empty() && p.published.is_empty() {
             RecordStatus::Unknown
         } else {
@@ -257,10 +269,7 @@ impl Scheduler {
         sources_idle
             && self.records.iter().all(|r| {
                 r.in_flight.is_none()
-                    && !matches!(
-                        r.plan(self.source_view(r), &self.timing, now),
-                        Plan::Due(_) | Plan::Blocked
-                    )
+                    && !matches!(self.plan_of(r, now), Plan::Due(_) | Plan::Blocked)
             })
     }
 
@@ -312,24 +321,43 @@ impl Scheduler {
             }
         }
         let mut groups: Vec<(ProviderId, Vec<PublishItem>)> = Vec::new();
+        // Records the abuse guard held back, per provider, in record order.
+        let mut held: Vec<(ProviderId, Vec<RecordId>)> = Vec::new();
         for i in 0..self.records.len() {
             let r = &self.records[i];
             let view = self.source_view(r);
             let Plan::Due(reason) = r.plan(view, &self.timing, now) else {
                 continue;
             };
+            let provider = r.spec.provider.clone();
+            let window = self
+                .windows
+                .entry(provider.clone())
+                .or_insert_with(|| RequestWindow::new(DEFAULT_MAX_REQUESTS_PER_HOUR, &[], now));
+            if window.room(now) == 0 {
+                match held.iter_mut().find(|(p, _)| *p == provider) {
+                    Some((_, names)) => names.push(r.spec.name.clone()),
+                    None => held.push((provider, vec![r.spec.name.clone()])),
+                }
+                continue;
+            }
+            window.record(now);
             let addresses = r.payload(view.map(|(d, _)| d).unwrap_or_default());
             let item = PublishItem {
                 record: r.spec.name.clone(),
                 addresses,
                 reason,
             };
-            match groups.iter_mut().find(|(p, _)| *p == r.spec.provider) {
+            match groups.iter_mut().find(|(p, _)| *p == provider) {
                 Some((_, items)) => items.push(item),
-                None => groups.push((r.spec.provider.clone(), vec![item])),
+                None => groups.push((provider, vec![item])),
             }
             self.records[i].in_flight = Some((reason, addresses));
         }
+        self.report_capped(&held, &groups, now, out);
+        // The guard's count must be on disk before the requests go out: a crash loop must not
+        // reset it.
+        out.save |= !groups.is_empty();
         out.publishes = groups
             .into_iter()
             .map(|(provider, items)| Action::Publish { provider, items })
@@ -338,12 +366,13 @@ impl Scheduler {
 
     fn earliest_deadline(&self, now: SystemTime) -> Option<SystemTime> {
         let sources = self.sources.iter().filter_map(|s| s.deadline(now));
-        let records = self.records.iter().filter_map(|r| {
-            match r.plan(self.source_view(r), &self.timing, now) {
+        let records = self
+            .records
+            .iter()
+            .filter_map(|r| match self.plan_of(r, now) {
                 Plan::At(t) => Some(t),
                 Plan::Idle | Plan::Blocked | Plan::Due(_) => None,
-            }
-        });
+            });
         sources.chain(records).min()
     }
 }
@@ -414,5 +443,7 @@ fn since(now: SystemTime, start: SystemTime) -> Duration {
 
 #[cfg(test)]
 mod invariants;
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,7 @@ use crate::config;
 use crate::core::Event;
 use crate::core::scheduler::RecordStatus;
 use crate::state::StateStore;
+use crate::state::model::StateContent;
 
 use super::AppError;
 use super::report::timestamp;
@@ -41,6 +42,10 @@ pub fn once(config_path: &Path, options: OnceOptions) -> Result<bool, AppError> 
                 BTreeMap::new()
             }
         };
+        let restored = StateContent {
+            records: restored,
+            providers: BTreeMap::new(),
+        };
         (None, restored)
     } else {
         let store = StateStore::open(&config.daemon.state_dir)?;
@@ -48,7 +53,11 @@ pub fn once(config_path: &Path, options: OnceOptions) -> Result<bool, AppError> 
         if let Some(w) = &loaded.warning {
             warn!("{w}");
         }
-        (Some(store), loaded.records)
+        let restored = StateContent {
+            records: loaded.records,
+            providers: loaded.providers,
+        };
+        (Some(store), restored)
     };
     let mode = if options.dry_run {
         Mode::DryRun

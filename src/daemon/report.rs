@@ -90,5 +90,22 @@ pub fn log(report: &Report) {
         Report::Unparked { record, why } => {
             info!(record = %record, "record released from parking: {why}")
         }
+        Report::RequestCapReached {
+            provider,
+            limit,
+            held,
+            until,
+        } => {
+            // See: #9. A safety cap: tripping it means something upstream misbehaves.
+            error!(
+                provider = %provider, limit, until = %timestamp(*until),
+                "provider \"{provider}\": {limit} requests in the last hour reached \
+                 (max-requests-per-hour); holding back {} until {}; something is changing \
+                 the records unusually often: check the source, or raise \
+                 providers.{provider}.max-requests-per-hour",
+                held.join(", "),
+                timestamp(*until)
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ use crate::core::Event;
 use crate::notify::Notifier;
 use crate::signals::{self, Request};
 use crate::state::StateStore;
+use crate::state::model::StateContent;
 
 use super::AppError;
 use super::interface_events::InterfaceEvents;
@@ -42,7 +43,11 @@ async fn serve(config_path: PathBuf, config: Config, store: StateStore) -> Resul
     }
     let retry_requests = store.take_retry_requests();
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut shell = Shell::new(config, Some(store), loaded.records, Mode::Live, tx)?;
+    let restored = StateContent {
+        records: loaded.records,
+        providers: loaded.providers,
+    };
+    let mut shell = Shell::new(config, Some(store), restored, Mode::Live, tx)?;
     let mut notifier = Notifier::from_env();
     let watchdog = Notifier::watchdog_interval();
     log_startup(&shell.config);

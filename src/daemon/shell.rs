@@ -15,6 +15,7 @@ use crate::http::HttpClients;
 use crate::provider::{AnyProvider, Target};
 use crate::source::AnySource;
 use crate::state::StateStore;
+use crate::state::model::StateContent;
 
 use super::AppError;
 use super::report;
@@ -65,7 +66,7 @@ impl Shell {
     pub fn new(
         config: Config,
         store: Option<StateStore>,
-        restored: BTreeMap<RecordId, crate::core::PersistedRecord>,
+        restored: StateContent,
         mode: Mode,
         tx: mpsc::UnboundedSender<TaskResult>,
     ) -> Result<Shell, AppError> {
@@ -74,10 +75,11 @@ impl Shell {
             config.timing(),
             config.source_specs(),
             config.record_specs(),
-            restored,
+            restored.records,
             now,
             seed(),
-        );
+        )
+        .with_providers(config.provider_specs(), &restored.providers, now);
         let mut shell = Shell {
             config,
             scheduler,
@@ -102,14 +104,17 @@ impl Shell {
     /// persisted state; records whose fingerprint changed are un-parked by the core.
     pub fn reconfigure(&mut self, config: Config) -> Result<(), AppError> {
         let snapshot = self.scheduler.snapshot();
+        let providers = self.scheduler.provider_snapshot();
+        let now = SystemTime::now();
         self.scheduler = Scheduler::new(
             config.timing(),
             config.source_specs(),
             config.record_specs(),
             snapshot,
-            SystemTime::now(),
+            now,
             seed(),
-        );
+        )
+        .with_providers(config.provider_specs(), &providers, now);
         self.config = config;
         self.generation += 1;
         self.build_parts()
@@ -169,16 +174,26 @@ impl Shell {
         self.perform(actions);
     }
 
-    /// Carries out actions in order.
+    /// Carries out actions in order. Saves are deferred to `flush`, except that a round that
+    /// starts requests is saved first: the core counts every request against the provider's
+    /// hourly cap before it goes out, and a crash must not forget that count (#9). The
+    /// requests themselves only start once this returns (single-threaded runtime).
     pub fn perform(&mut self, actions: Vec<Action>) {
+        let mut publishes = Vec::new();
         for action in actions {
             match action {
                 Action::Detect { source } => self.detect(source),
-                Action::Publish { provider, items } => self.publish(&provider, &items),
+                Action::Publish { provider, items } => publishes.push((provider, items)),
                 Action::SaveState => self.dirty = true,
                 Action::WakeAt(at) => self.wake = Some(at),
                 Action::Report(r) => report::log(&r),
             }
+        }
+        if !publishes.is_empty() {
+            self.flush();
+        }
+        for (provider, items) in publishes {
+            self.publish(&provider, &items);
         }
     }
 
@@ -279,7 +294,8 @@ impl Shell {
     }
 
     /// Writes the state file if the core asked for a save since the last one. The shell calls
-    /// it after each batch of events and at shutdown; a failed save stays pending.
+    /// it after each batch of events, before any request goes out, and at shutdown; a failed
+    /// save stays pending.
     pub fn flush(&mut self) {
         if !self.dirty {
             return;
@@ -288,7 +304,11 @@ impl Shell {
             self.dirty = false;
             return;
         };
-        match store.save(&self.scheduler.snapshot()) {
+        let state = StateContent {
+            records: self.scheduler.snapshot(),
+            providers: self.scheduler.provider_snapshot(),
+        };
+        match store.save(&state) {
             Ok(()) => {
                 self.dirty = false;
                 self.save_failed = false;

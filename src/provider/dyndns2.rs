@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-
 use crate::config::{DualStack, Dyndns2ProviderConfig};
 use crate::core::{Addresses, Confirmed, ErrorClass, Failure, Families, RecordId};
 use crate::http::{HttpClients, Request};
@@ -217,10 +215,9 @@ impl Dyndns2Provider {
 
     /// What must never appear in a message: the password and the Basic credentials.
     fn secrets(&self) -> Vec<Secret<String>> {
-        let basic = format!("{}:{}", self.config.username, self.config.password.expose());
         vec![
             self.config.password.clone(),
-            Secret::new(base64::engine::general_purpose::STANDARD.encode(basic)),
+            crate::http::basic_credentials(&self.config.username, &self.config.password),
         ]
     }
 

@@ -264,14 +264,20 @@ impl HttpProvider {
         Ok(request)
     }
 
-    /// What must never appear in a message or the plan: the token and the password.
+    /// What must never appear in a message or the plan: the token, the password and the Basic
+    /// credentials (a server may echo the Authorization header back; found by #9's leak check).
     fn secrets(&self) -> Vec<Secret<String>> {
-        self.config
+        let mut secrets: Vec<Secret<String>> = self
+            .config
             .token
             .iter()
             .chain(self.config.password.iter())
             .cloned()
-            .collect()
+            .collect();
+        if let (Some(user), Some(password)) = (&self.config.username, &self.config.password) {
+            secrets.push(crate::http::basic_credentials(user, password));
+        }
+        secrets
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::core::{PersistedRecord, RecordId};
 
-use super::model;
+use super::model::{self, StateContent};
 
 /// The state file's name inside the state directory.
 pub const STATE_FILE: &str = "state.json";
@@ -44,6 +44,8 @@ pub struct StateStore {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub records: BTreeMap<RecordId, PersistedRecord>,
+    /// The abuse guard's recent requests per provider (#9).
+    pub providers: BTreeMap<crate::core::ProviderId, crate::core::PersistedProvider>,
     /// Set when the file was unreadable and was quarantined (log at WARN).
     pub warning: Option<String>,
 }
@@ -86,7 +88,26 @@ impl StateStore {
                 return Err(store.error(format!("is not writable: {e}; fix its ownership")));
             }
         }
+        store.remove_stale_temp_files();
         Ok(store)
+    }
+
+    /// Removes `state.json.tmp-<pid>` files another process left behind when it was killed
+    /// mid-save: harmless, but a crash loop would otherwise leave one per crash. Best effort.
+    fn remove_stale_temp_files(&self) {
+        let ours = format!("{STATE_FILE}.tmp-{}", std::process::id());
+        let prefix = format!("{STATE_FILE}.tmp-");
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_regular = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_regular && name.starts_with(&prefix) && name != ours {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Opens an existing state directory without creating it or probing it, for the commands
@@ -130,9 +151,10 @@ impl StateStore {
         }
         let problem = match read_regular_file(&path, MAX_STATE_BYTES) {
             Ok(bytes) => match model::decode(&bytes) {
-                Ok(records) => {
+                Ok(state) => {
                     return Ok(Loaded {
-                        records,
+                        records: state.records,
+                        providers: state.providers,
                         warning: None,
                     });
                 }
@@ -143,6 +165,7 @@ impl StateStore {
         let bad = self.quarantine(&path, now)?;
         Ok(Loaded {
             records: BTreeMap::new(),
+            providers: BTreeMap::new(),
             warning: Some(format!(
                 "state file {} could not be read ({problem}); moved to {}; starting with empty state",
                 path.display(),
@@ -162,6 +185,7 @@ impl StateStore {
         }
         read_regular_file(&path, MAX_STATE_BYTES)
             .and_then(|bytes| model::decode(&bytes))
+            .map(|state| state.records)
             .map_err(|e| self.error(format!("state file {} is unreadable: {e}", path.display())))
     }
 
@@ -170,8 +194,8 @@ impl StateStore {
     /// leaves either the old or the new file, never a torn one.
     ///
     /// Errors: any step failing (disk full, permissions); the old file is then untouched.
-    pub fn save(&self, records: &BTreeMap<RecordId, PersistedRecord>) -> Result<(), StateError> {
-        let bytes = model::encode(records)
+    pub fn save(&self, state: &StateContent) -> Result<(), StateError> {
+        let bytes = model::encode(state)
             .map_err(|e| self.error(format!("cannot encode the state: {e}")))?;
         let path = self.path();
         let tmp = self
@@ -351,6 +375,13 @@ mod tests {
         )])
     }
 
+    fn content(records: BTreeMap<RecordId, PersistedRecord>) -> StateContent {
+        StateContent {
+            records,
+            providers: BTreeMap::new(),
+        }
+    }
+
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
     }
@@ -372,6 +403,21 @@ mod tests {
         assert!(dir.is_dir());
         assert_eq!(mode(&dir), 0o700);
         assert!(names(&dir).is_empty(), "probe file left behind");
+    }
+
+    #[test]
+    fn open_removes_temp_files_left_by_killed_processes() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("state.json.tmp-1"), "torn").unwrap();
+        fs::write(tmp.path().join("state.json.tmp-99999999"), "").unwrap();
+        fs::write(tmp.path().join("state.json.bad-5"), "kept").unwrap();
+        fs::create_dir(tmp.path().join("state.json.tmp-dir")).unwrap();
+        StateStore::open(tmp.path()).unwrap();
+        assert_eq!(
+            names(tmp.path()),
+            ["state.json.bad-5", "state.json.tmp-dir"],
+            "only regular temp files go"
+        );
     }
 
     #[test]
@@ -411,7 +457,7 @@ mod tests {
     fn save_then_load_roundtrips_with_mode_0600() {
         let tmp = tempfile::tempdir().unwrap();
         let store = StateStore::open(tmp.path()).unwrap();
-        store.save(&sample()).unwrap();
+        store.save(&content(sample())).unwrap();
         assert_eq!(mode(&store.path()), 0o600);
         assert_eq!(names(tmp.path()), ["state.json"], "temp file left behind");
         let loaded = store.load(now()).unwrap();
@@ -424,7 +470,7 @@ mod tests {
             .join(format!("state.json.tmp-{}", std::process::id()));
         fs::write(&tmp_name, "stale").unwrap();
         fs::set_permissions(&tmp_name, fs::Permissions::from_mode(0o666)).unwrap();
-        store.save(&BTreeMap::new()).unwrap();
+        store.save(&StateContent::default()).unwrap();
         assert_eq!(mode(&store.path()), 0o600);
         assert!(store.load(now()).unwrap().records.is_empty());
         assert_eq!(names(tmp.path()), ["state.json"]);
@@ -464,7 +510,7 @@ mod tests {
                 "{name}: quarantined content changed"
             );
             // The next save starts afresh next to the quarantined file.
-            store.save(&sample()).unwrap();
+            store.save(&content(sample())).unwrap();
             assert_eq!(store.load(now()).unwrap().records, sample());
         }
     }
@@ -496,7 +542,7 @@ mod tests {
         let dir = tmp.path().join("s");
         let store = StateStore::open(&dir).unwrap();
         fs::remove_dir(&dir).unwrap();
-        let err = store.save(&sample()).unwrap_err();
+        let err = store.save(&content(sample())).unwrap_err();
         assert!(err.to_string().contains("cannot save"), "{err}");
     }
 
@@ -509,7 +555,7 @@ mod tests {
 
         let store = StateStore::existing(tmp.path()).unwrap();
         assert!(store.peek().unwrap().is_empty());
-        store.save(&sample()).unwrap();
+        store.save(&content(sample())).unwrap();
         assert_eq!(store.peek().unwrap(), sample());
         fs::write(store.path(), "garbage").unwrap();
         let err = store.peek().unwrap_err();

@@ -18,9 +18,16 @@
 //!       "fingerprint": "00c0ffee00c0ffee",
 //!       "provider-cache": { "domain-id": "12345" }
 //!     }
+//!   },
+//!   "providers": {
+//!     "mydyndns": { "requests": [1767225600, 1767225690] }
 //!   }
 //! }
 //! ```
+//!
+//! `providers` (the abuse guard's recent request times, #9) was added without a version bump:
+//! it is optional, and an older dynipd ignores it as an unknown key (it then merely forgets the
+//! recent requests).
 //!
 //! Times are whole seconds since the Unix epoch (UTC, fractions truncated, negative before
 //! 1970): a plain integer survives any JSON tool and needs no date parser. The fingerprint is a
@@ -33,7 +40,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::{Addresses, ErrorClass, Failure, PersistedRecord, RecordId};
+use crate::core::{
+    Addresses, ErrorClass, Failure, PersistedProvider, PersistedRecord, ProviderId, RecordId,
+};
 
 /// The only state file version this build reads and writes.
 pub const VERSION: u64 = 1;
@@ -52,6 +61,22 @@ struct StateFileV1 {
     version: u64,
     #[serde(default)]
     records: BTreeMap<String, RecordV1>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    providers: BTreeMap<String, ProviderV1>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct ProviderV1 {
+    #[serde(default)]
+    requests: Vec<i64>,
+}
+
+/// Everything the state file holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateContent {
+    pub records: BTreeMap<RecordId, PersistedRecord>,
+    pub providers: BTreeMap<ProviderId, PersistedProvider>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -99,13 +124,22 @@ struct ErrorV1 {
     retry_after: Option<u64>,
 }
 
-/// The file content for `records`, as pretty-printed JSON (operators read it; it is small).
-pub fn encode(records: &BTreeMap<RecordId, PersistedRecord>) -> Result<Vec<u8>, String> {
+/// The file content for `state`, as pretty-printed JSON (operators read it; it is small).
+pub fn encode(state: &StateContent) -> Result<Vec<u8>, String> {
     let file = StateFileV1 {
         version: VERSION,
-        records: records
+        records: state
+            .records
             .iter()
             .map(|(name, r)| (name.clone(), record_to_file(r)))
+            .collect(),
+        providers: state
+            .providers
+            .iter()
+            .map(|(name, p)| {
+                let requests = p.requests.iter().map(|t| to_unix(*t)).collect();
+                (name.clone(), ProviderV1 { requests })
+            })
             .collect(),
     };
     let mut out = serde_json::to_vec_pretty(&file).map_err(|e| e.to_string())?;
@@ -113,8 +147,9 @@ pub fn encode(records: &BTreeMap<RecordId, PersistedRecord>) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-/// Parses a state file. The error says what is wrong, for the quarantine warning.
-pub fn decode(bytes: &[u8]) -> Result<BTreeMap<RecordId, PersistedRecord>, String> {
+/// Parses a state file. The error says what is wrong, for the quarantine warning. Never
+/// panics, whatever the bytes (fuzzed: `fuzz/fuzz_targets/state_file.rs`).
+pub fn decode(bytes: &[u8]) -> Result<StateContent, String> {
     if bytes.is_empty() {
         return Err("the file is empty".into());
     }
@@ -129,13 +164,28 @@ pub fn decode(bytes: &[u8]) -> Result<BTreeMap<RecordId, PersistedRecord>, Strin
         ));
     }
     let file: StateFileV1 = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    file.records
+    let records = file
+        .records
         .into_iter()
         .map(|(name, r)| {
             let record = record_from_file(r).map_err(|e| format!("record {name:?}: {e}"))?;
             Ok((name, record))
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    let providers = file
+        .providers
+        .into_iter()
+        .map(|(name, p)| {
+            let requests = p
+                .requests
+                .into_iter()
+                .map(|s| from_unix(s).ok_or("a request time is out of range"))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("provider {name:?}: {e}"))?;
+            Ok((name, PersistedProvider { requests }))
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(StateContent { records, providers })
 }
 
 fn record_to_file(r: &PersistedRecord) -> RecordV1 {
@@ -250,6 +300,24 @@ mod tests {
         UNIX_EPOCH + Duration::from_secs(secs)
     }
 
+    fn only(records: BTreeMap<RecordId, PersistedRecord>) -> StateContent {
+        StateContent {
+            records,
+            providers: BTreeMap::new(),
+        }
+    }
+
+    /// A version-1 file written before the provider section existed still loads (#9).
+    #[test]
+    fn files_without_providers_load() {
+        let bytes = br#"{"version": 1, "records": {"a": {"attempts": 2}}}"#;
+        let state = decode(bytes).unwrap();
+        assert_eq!(state.records["a"].attempts, 2);
+        assert!(state.providers.is_empty());
+        let bad = br#"{"version": 1, "providers": {"p": {"requests": ["x"]}}}"#;
+        assert!(decode(bad).unwrap_err().contains("invalid type"));
+    }
+
     fn full_record() -> PersistedRecord {
         PersistedRecord {
             published: Addresses {
@@ -277,14 +345,25 @@ mod tests {
             ("home.example.org".to_string(), full_record()),
             ("empty.example.org".to_string(), PersistedRecord::default()),
         ]);
-        let bytes = encode(&records).unwrap();
-        assert_eq!(decode(&bytes).unwrap(), records);
+        let state = StateContent {
+            records,
+            providers: BTreeMap::from([(
+                "mydyndns".to_string(),
+                PersistedProvider {
+                    requests: vec![at(1_767_225_600), at(1_767_225_690)],
+                },
+            )]),
+        };
+        let bytes = encode(&state).unwrap();
+        assert_eq!(decode(&bytes).unwrap(), state);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.contains("\"providers\""), "{text}");
     }
 
     #[test]
     fn encoding_is_kebab_case_and_omits_absent_values() {
         let records = BTreeMap::from([("a.example.org".to_string(), full_record())]);
-        let text = String::from_utf8(encode(&records).unwrap()).unwrap();
+        let text = String::from_utf8(encode(&only(records)).unwrap()).unwrap();
         for key in [
             "\"published-at\": 1767225600",
             "\"next-attempt\": 1767225690",
@@ -298,8 +377,9 @@ mod tests {
             assert!(text.contains(key), "{key} missing in {text}");
         }
         let empty = BTreeMap::from([("b.example.org".to_string(), PersistedRecord::default())]);
-        let text = String::from_utf8(encode(&empty).unwrap()).unwrap();
+        let text = String::from_utf8(encode(&only(empty)).unwrap()).unwrap();
         for absent in [
+            "providers",
             "published",
             "next-attempt",
             "parked",
@@ -363,7 +443,7 @@ mod tests {
     fn unknown_keys_are_ignored() {
         let bytes =
             br#"{"version": 1, "future": true, "records": {"a": {"attempts": 1, "new-key": 5}}}"#;
-        let records = decode(bytes).unwrap();
+        let records = decode(bytes).unwrap().records;
         assert_eq!(records["a"].attempts, 1);
     }
 }

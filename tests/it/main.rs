@@ -9,14 +9,21 @@
     reason = "test binary: a panic is a test failure"
 )]
 
+mod abuse;
 mod cli;
 mod cli_delete;
+mod clock;
 mod config_golden;
+mod crash;
 mod dynu_once;
 mod e2e;
 mod e2e_rfc2136;
+mod faults;
+mod fuzz_regressions;
+mod hup_corpus;
 mod interface_events;
 mod interface_select;
+mod leaks;
 mod notify;
 mod provider_duckdns;
 mod provider_dyndns2;
@@ -25,4 +32,5 @@ mod provider_dyndns_server_real;
 mod provider_dynu;
 mod provider_http;
 mod provider_rfc2136;
+mod rfc2136_faults;
 mod support;

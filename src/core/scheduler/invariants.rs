@@ -370,6 +370,7 @@ impl Harness {
                         Report::RetryScheduled { .. } => "retry scheduled",
                         Report::Parked { .. } => "parked",
                         Report::Unparked { .. } => "unparked",
+                        Report::RequestCapReached { .. } => "request cap reached",
                     };
                     *self.seen.entry(kind).or_default() += 1;
                 }

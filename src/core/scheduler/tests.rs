@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
 use crate::core::{
-    Confirmed, Detected, Detection, ErrorClass, Failure, Families, Family, PublishReason,
+    Confirmed, Detected, Detection, ErrorClass, Failure, Families, Family, PersistedProvider,
+    ProviderSpec, PublishReason,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -413,6 +414,7 @@ fn change_publishes() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -443,6 +445,7 @@ fn change_publishes() {
                 vec![
                     changed("lan", V4, V4A, V4B),
                     publish("bind", vec![item("home", V4B, V6A, Changed)]),
+                    save(),
                     wake(600),
                 ],
             ),
@@ -473,6 +476,7 @@ fn no_op_sends_nothing() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -509,6 +513,7 @@ fn detection_failure_is_not_absence() {
                     changed("lan", V4, "", V4A),
                     detection_failed("lan", V6, "no qualifying ipv6 address on eth0", false),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -537,6 +542,7 @@ fn detection_failure_is_not_absence() {
                     detection_failed("lan", V4, "timeout", true),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(604),
                 ],
             ),
@@ -569,6 +575,7 @@ fn failure_growth_cap() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -600,6 +607,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -619,6 +627,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -638,6 +647,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -662,6 +672,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -686,6 +697,7 @@ fn failure_growth_cap() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -719,6 +731,7 @@ fn retry_after_honoured() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -744,6 +757,7 @@ fn retry_after_honoured() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -769,6 +783,7 @@ fn retry_after_honoured() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -810,6 +825,7 @@ fn rejected_parked_config_change_unparks() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -867,6 +883,7 @@ fn rejected_parked_config_change_unparks() {
                     changed("lan", V4, "", V4B),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4B, V6A, Changed)]),
+                    save(),
                     wake(800),
                 ],
             ),
@@ -897,6 +914,7 @@ fn parked_then_retry_and_force() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -940,6 +958,7 @@ fn parked_then_retry_and_force() {
                 detected("lan", V4A, ""),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(320),
                 ],
             ),
@@ -970,6 +989,7 @@ fn force_refresh_republishes_unchanged() {
                     changed("lan", V4, "", V4A),
                     changed("lan", V6, "", V6A),
                     publish("bind", vec![item("home", V4A, V6A, Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -991,6 +1011,7 @@ fn force_refresh_republishes_unchanged() {
                 detected("lan", V4A, V6A),
                 vec![
                     publish("bind", vec![item("home", V4A, V6A, Forced)]),
+                    save(),
                     wake(400),
                 ],
             ),
@@ -1019,6 +1040,7 @@ fn unconfirmed_retried_published_unchanged() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1039,6 +1061,7 @@ fn unconfirmed_retried_published_unchanged() {
                 vec![
                     changed("lan", V4, V4A, V4B),
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(36_012),
                 ],
             ),
@@ -1068,6 +1091,7 @@ fn unconfirmed_retried_published_unchanged() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(36_012),
                 ],
             ),
@@ -1148,6 +1172,7 @@ fn restored_deadlines_are_clamped() {
                 detected("lan", V4A, V6A),
                 vec![
                     publish("bind", vec![item("home", V4A, V6A, Refresh)]),
+                    save(),
                     wake(25 * DAY - 1 + 300),
                 ],
             ),
@@ -1174,6 +1199,7 @@ fn wall_clock_jump_backwards() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1188,6 +1214,7 @@ fn wall_clock_jump_backwards() {
                 vec![
                     changed("lan", V4, V4A, V4B),
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1229,6 +1256,7 @@ fn wall_clock_jump_backwards() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4B, "", Changed)]),
+                    save(),
                     wake(-DAY + 3599 + 300),
                 ],
             ),
@@ -1251,6 +1279,7 @@ fn wall_clock_jump_forwards() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1266,6 +1295,7 @@ fn wall_clock_jump_forwards() {
                 detected("lan", V4A, ""),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Refresh)]),
+                    save(),
                     wake(40 * DAY + 300),
                 ],
             ),
@@ -1299,6 +1329,7 @@ fn refresh_interval() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1317,6 +1348,7 @@ fn refresh_interval() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Refresh)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1346,6 +1378,7 @@ fn refresh_interval() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1400,6 +1433,7 @@ fn settle_coalesces_interface_events() {
                 vec![
                     detection_failed("lan", V6, "none", true),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(316),
                 ],
             ),
@@ -1443,6 +1477,7 @@ fn publishes_grouped_per_provider() {
                             item("v6", "", V6A, Changed),
                         ],
                     ),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1452,6 +1487,7 @@ fn publishes_grouped_per_provider() {
                 vec![
                     changed("web", V4, "", V4B),
                     publish("duck", vec![item("www", V4B, "", Changed)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1546,6 +1582,7 @@ fn config_change_republishes_unchanged() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Forced)]),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1574,6 +1611,7 @@ fn provider_cache_kept_and_mismatch_held() {
                 vec![
                     changed("lan", V4, "", V4A),
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1604,6 +1642,7 @@ fn provider_cache_kept_and_mismatch_held() {
                 tick(),
                 vec![
                     publish("bind", vec![item("home", V4A, "", Changed)]),
+                    save(),
                     wake(36_000),
                 ],
             ),
@@ -1679,6 +1718,7 @@ fn issue_7_host_id_publishes_the_detected_prefix_with_a_fixed_interface_id() {
                             item("nas", "", "2a02:898:1:0:1:2:3:4", Changed),
                         ],
                     ),
+                    save(),
                     wake(300),
                 ],
             ),
@@ -1711,6 +1751,7 @@ fn issue_7_host_id_publishes_the_detected_prefix_with_a_fixed_interface_id() {
                 vec![
                     changed("lan", V6, V6A, "2a02:898:1::99"),
                     publish("bind", vec![item("home", V4A, "2a02:898:1::99", Changed)]),
+                    save(),
                     wake(305),
                 ],
             ),
@@ -1739,6 +1780,7 @@ fn issue_7_host_id_publishes_the_detected_prefix_with_a_fixed_interface_id() {
                             item("nas", "", "2a02:898:2:0:1:2:3:4", Changed),
                         ],
                     ),
+                    save(),
                     wake(310),
                 ],
             ),
@@ -1749,4 +1791,235 @@ fn issue_7_host_id_publishes_the_detected_prefix_with_a_fixed_interface_id() {
         ..rec("nas", "bind", "lan", Families::IPV6)
     });
     run(case);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The abuse guard (`max-requests-per-hour`). See: #9.
+
+/// Feeds `event` at script second `t` and asserts exactly `want` comes back.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "reads like the table steps above"
+)]
+fn expect(s: &mut Scheduler, t: i64, event: Event, want: Vec<Want>) {
+    let label = format!("at {t}s: {event:?}");
+    let got = s.handle(at(t), event);
+    let ok = got.len() == want.len() && want.iter().zip(&got).all(|(w, g)| w.matches(g));
+    assert!(ok, "{label}\n got: {got:#?}\nwant: {want:#?}");
+}
+
+fn capped(provider: &str, limit: u32, held: &[&str], until: i64) -> Want {
+    report(Report::RequestCapReached {
+        provider: provider.into(),
+        limit,
+        held: held.iter().map(|h| h.to_string()).collect(),
+        until: at(until),
+    })
+}
+
+fn hourly(provider: &str, n: u32) -> ProviderSpec {
+    ProviderSpec {
+        name: provider.into(),
+        max_requests_per_hour: n,
+    }
+}
+
+/// Checks only every 10 h, so the scripts below feed detections themselves.
+fn rare_checks() -> Timing {
+    Timing {
+        check_interval: Duration::from_secs(36_000),
+        ..timing()
+    }
+}
+
+#[test]
+fn request_cap_holds_back_reports_once_and_wakes_when_a_slot_frees() {
+    let mut s = Scheduler::new(
+        rare_checks(),
+        vec![source("lan", Families::BOTH)],
+        vec![rec("home", "bind", "lan", Families::BOTH)],
+        BTreeMap::new(),
+        at(0),
+        42,
+    )
+    .with_providers(vec![hourly("bind", 2)], &BTreeMap::new(), at(0));
+    expect(&mut s, 0, Event::Start, vec![detect("lan"), wake(36_000)]);
+    expect(
+        &mut s,
+        1,
+        detected("lan", V4A, V6A),
+        vec![
+            changed("lan", V4, "", V4A),
+            changed("lan", V6, "", V6A),
+            publish("bind", vec![item("home", V4A, V6A, Changed)]),
+            save(),
+            wake(36_000),
+        ],
+    );
+    expect(
+        &mut s,
+        2,
+        ok("home", V4A, V6A),
+        vec![
+            published("home", V4A, V6A, Changed, None),
+            save(),
+            wake(36_000),
+        ],
+    );
+    // A flapping address: the second change goes out (2 per hour)...
+    expect(
+        &mut s,
+        10,
+        detected("lan", V4B, V6A),
+        vec![
+            changed("lan", V4, V4A, V4B),
+            publish("bind", vec![item("home", V4B, V6A, Changed)]),
+            save(),
+            wake(36_000),
+        ],
+    );
+    expect(
+        &mut s,
+        11,
+        ok("home", V4B, V6A),
+        vec![
+            published("home", V4B, V6A, Changed, None),
+            save(),
+            wake(36_000),
+        ],
+    );
+    // ...the third is held until the first request leaves the window (1 + 3600), reported once.
+    expect(
+        &mut s,
+        20,
+        detected("lan", V4A, V6A),
+        vec![
+            changed("lan", V4, V4B, V4A),
+            capped("bind", 2, &["home"], 3601),
+            wake(3601),
+        ],
+    );
+    assert_eq!(
+        s.record_status("home"),
+        RecordStatus::Waiting {
+            next_attempt: at(3601)
+        }
+    );
+    assert!(s.is_idle(), "a capped record waits like a backed-off one");
+    // Flapping back to what is published: nothing to send, nothing waits.
+    expect(
+        &mut s,
+        30,
+        detected("lan", V4B, V6A),
+        vec![changed("lan", V4, V4A, V4B), wake(36_000)],
+    );
+    // Neither USR1 nor `retry` lifts the cap (and the cap is not reported again).
+    expect(
+        &mut s,
+        40,
+        Event::ForceRefresh,
+        vec![detect("lan"), wake(36_040)],
+    );
+    expect(&mut s, 41, detected("lan", V4B, V6A), vec![wake(3601)]);
+    expect(&mut s, 42, retry(None), vec![wake(3601)]);
+    // A stray tick before the slot frees changes nothing.
+    expect(&mut s, 3600, tick(), vec![wake(3601)]);
+    // The slot frees: the latest address goes out, once.
+    expect(
+        &mut s,
+        3601,
+        tick(),
+        vec![
+            publish("bind", vec![item("home", V4B, V6A, Forced)]),
+            save(),
+            wake(36_040),
+        ],
+    );
+    assert_eq!(
+        s.provider_snapshot()["bind"].requests,
+        vec![at(10), at(3601)]
+    );
+}
+
+#[test]
+fn request_cap_shares_the_window_between_records_and_survives_a_restart() {
+    let records = vec![
+        rec("a", "bind", "lan", Families::IPV4),
+        rec("b", "bind", "lan", Families::IPV4),
+        rec("c", "bind", "lan", Families::IPV4),
+        rec("d", "duck", "lan", Families::IPV4),
+    ];
+    let new = |restored: BTreeMap<RecordId, PersistedRecord>,
+               providers: &BTreeMap<ProviderId, PersistedProvider>,
+               t: i64| {
+        Scheduler::new(
+            rare_checks(),
+            vec![source("lan", Families::IPV4)],
+            records.clone(),
+            restored,
+            at(t),
+            42,
+        )
+        .with_providers(vec![hourly("bind", 2)], providers, at(t))
+    };
+    let mut s = new(BTreeMap::new(), &BTreeMap::new(), 0);
+    expect(&mut s, 0, Event::Start, vec![detect("lan"), wake(36_000)]);
+    // Three records due at once on a provider with room for two: the first two in record
+    // order go out; "duck" has its own window (the default cap).
+    expect(
+        &mut s,
+        1,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            capped("bind", 2, &["c"], 3601),
+            publish(
+                "bind",
+                vec![item("a", V4A, "", Changed), item("b", V4A, "", Changed)],
+            ),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(3601),
+        ],
+    );
+    // The daemon is killed here, before any reply: the requests were saved with the publish.
+    let providers = s.provider_snapshot();
+    assert_eq!(providers["bind"].requests, vec![at(1), at(1)]);
+    assert_eq!(providers["duck"].requests, vec![at(1)]);
+    let mut s = new(s.snapshot(), &providers, 100);
+    expect(&mut s, 100, Event::Start, vec![detect("lan"), wake(36_100)]);
+    expect(
+        &mut s,
+        101,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            capped("bind", 2, &["a", "b", "c"], 3601),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(3601),
+        ],
+    );
+    // A restored window with times in the future (the clock was ahead): counted as now, so
+    // the wait is one hour, not years.
+    let future = BTreeMap::from([(
+        "bind".to_string(),
+        PersistedProvider {
+            requests: vec![at(10 * 365 * DAY), at(10 * 365 * DAY)],
+        },
+    )]);
+    let mut s = new(BTreeMap::new(), &future, 200);
+    expect(&mut s, 200, Event::Start, vec![detect("lan"), wake(36_200)]);
+    expect(
+        &mut s,
+        201,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            capped("bind", 2, &["a", "b", "c"], 3800),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(3800),
+        ],
+    );
 }

@@ -233,9 +233,10 @@ fn read_line(line: &str, retry_after: Option<Duration>) -> Option<HostVerdict> {
 
 /// The wait of a `wNN[smh]` reply: `w30s`, `w5m`, `w2h`.
 pub fn wait_reply(code: &str) -> Option<Duration> {
-    let rest = code.strip_prefix('w')?;
-    let unit = rest.chars().last()?;
-    let count: u64 = rest[..rest.len() - 1].parse().ok()?;
+    let mut rest = code.strip_prefix('w')?.chars();
+    // The unit may be any character of a garbage reply, not just one byte. See: #9 (fuzzing).
+    let unit = rest.next_back()?;
+    let count: u64 = rest.as_str().parse().ok()?;
     let secs = match unit {
         's' => count,
         'm' => count.checked_mul(60)?,

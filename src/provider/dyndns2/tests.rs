@@ -143,7 +143,19 @@ fn wait_replies() {
     assert_eq!(wait_reply("w30s"), Some(secs(30)));
     assert_eq!(wait_reply("w5m"), Some(5 * MIN));
     assert_eq!(wait_reply("w2h"), Some(secs(7200)));
-    for bad in ["w", "ws", "w5", "w5d", "wm", "wat", "w-1m"] {
+    // See: #9: a multi-byte last character once panicked (found by fuzzing).
+    for bad in [
+        "w",
+        "ws",
+        "w5",
+        "w5d",
+        "wm",
+        "wat",
+        "w-1m",
+        "w5ã",
+        "wã",
+        "w\u{1F600}",
+    ] {
         assert_eq!(wait_reply(bad), None, "{bad}");
     }
 }

@@ -36,6 +36,12 @@ impl Daemon {
         cmd.arg("--config")
             .arg(config)
             .args(["--log-level", level, "run"]);
+        Daemon::spawn_command(cmd)
+    }
+
+    /// Starts any command that ends up running `dynipd run` in the same process (e.g.
+    /// `unshare ... sh -c '...; exec dynipd ... run'`), stderr collected.
+    pub fn spawn_command(mut cmd: std::process::Command) -> Daemon {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -98,6 +104,24 @@ impl Daemon {
     /// Waits until a stderr line contains `needle`.
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
         self.wait_for_log_count(needle, 1, timeout);
+    }
+
+    /// `kill -9`, then waits; returns the whole log.
+    pub fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(Duration::from_millis(50));
+        self.stderr()
+    }
+
+    /// This process's resident memory (VmRSS) in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
     }
 
     /// True while the process runs.

@@ -75,6 +75,14 @@ pub enum Response {
     Close,
     /// Reset the connection (RST) without answering.
     Reset,
+    /// Write these bytes (e.g. a head and half a body), then do the inner response on the same
+    /// connection (`Reset` mid-body, `stall()` mid-body, ...). See: #9.
+    Then(Vec<u8>, Box<Response>),
+    /// Write these bytes one at a time, `every` apart (slowloris), then close.
+    Drip(Vec<u8>, Duration),
+    /// Write `head`, then `len` bytes of body in 64 KiB chunks without ever holding them in
+    /// memory (a 100 MB reply), then close.
+    Stream { head: Vec<u8>, len: u64 },
 }
 
 impl Response {
@@ -99,6 +107,16 @@ impl Response {
     /// This response after `delay`.
     pub fn after(self, delay: Duration) -> Response {
         Response::After(delay, Box::new(self))
+    }
+
+    /// Never answers: holds the connection until the server stops.
+    pub fn stall() -> Response {
+        Response::Close.after(Duration::from_secs(24 * 3600))
+    }
+
+    /// Writes `bytes`, then does `next`.
+    pub fn then(bytes: impl AsRef<[u8]>, next: Response) -> Response {
+        Response::Then(bytes.as_ref().to_vec(), Box::new(next))
     }
 }
 
@@ -309,6 +327,45 @@ fn serve(stream: &TcpStream, shared: &Shared) -> Ending {
                 }
                 Response::Close => return Ending::Close,
                 Response::Reset => return Ending::Reset,
+                Response::Then(bytes, inner) => {
+                    if writer
+                        .write_all(&bytes)
+                        .and_then(|()| writer.flush())
+                        .is_err()
+                    {
+                        return Ending::Close;
+                    }
+                    response = *inner;
+                }
+                Response::Drip(bytes, every) => {
+                    for byte in bytes {
+                        if shared.stopping.load(Ordering::SeqCst)
+                            || writer
+                                .write_all(&[byte])
+                                .and_then(|()| writer.flush())
+                                .is_err()
+                        {
+                            return Ending::Close;
+                        }
+                        thread::sleep(every);
+                    }
+                    return Ending::Close;
+                }
+                Response::Stream { head, len } => {
+                    let chunk = vec![b'1'; 64 * 1024];
+                    if writer.write_all(&head).is_err() {
+                        return Ending::Close;
+                    }
+                    let mut left = len;
+                    while left > 0 && !shared.stopping.load(Ordering::SeqCst) {
+                        let n = usize::try_from(left.min(chunk.len() as u64)).unwrap();
+                        if writer.write_all(&chunk[..n]).is_err() {
+                            return Ending::Close;
+                        }
+                        left -= n as u64;
+                    }
+                    return Ending::Close;
+                }
                 Response::Bytes(bytes) => {
                     if writer
                         .write_all(&bytes)

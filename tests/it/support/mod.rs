@@ -10,6 +10,7 @@ pub mod echo_server;
 pub mod http_server;
 #[cfg(target_os = "linux")]
 pub mod netns;
+pub mod scenario;
 
 use std::net::TcpListener;
 use std::path::Path;
