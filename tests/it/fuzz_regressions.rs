@@ -73,6 +73,19 @@ fn dyndns2_reply(data: &[u8]) {
     }
 }
 
+fn dynu_reply(data: &[u8]) {
+    let [a, b, c, rest @ ..] = data else {
+        return;
+    };
+    let status = u16::from_be_bytes([*a, *b]) % 1000;
+    let retry_after = (*c != 0).then(|| Duration::from_secs(u64::from(*c)));
+    let body = String::from_utf8_lossy(rest);
+    let verdict = dynipd::provider::dynu::errors::classify(status, retry_after, &body);
+    if !(200..300).contains(&status) {
+        assert!(verdict.is_err(), "success under HTTP {status}");
+    }
+}
+
 fn state_file(data: &[u8]) {
     if let Ok(state) = dynipd::state::model::decode(data) {
         let bytes = dynipd::state::model::encode(&state).unwrap();
@@ -85,10 +98,11 @@ fn state_file(data: &[u8]) {
 #[test]
 fn issue_9_fuzz_seeds_and_regressions_replay() {
     type Check = fn(&[u8]);
-    let targets: [(&str, Check); 4] = [
+    let targets: [(&str, Check); 5] = [
         ("config_loader", config_loader),
         ("echo_body", echo_body),
         ("dyndns2_reply", dyndns2_reply),
+        ("dynu_reply", dynu_reply),
         ("state_file", state_file),
     ];
     for (target, check) in targets {
