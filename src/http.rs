@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -178,42 +179,47 @@ impl SendError {
 /// 0.0.0.0 and one for an IPv6 URL binds :: (DESIGN.md "Echo services are untrusted").
 #[derive(Clone, Debug)]
 pub struct HttpClients {
-    any: reqwest::Client,
-    ipv4: reqwest::Client,
-    ipv6: reqwest::Client,
+    inner: std::sync::Arc<LazyClients>,
+}
+
+/// The clients, each built on first use: a daemon that publishes over DNS only, or never asks
+/// an echo service, never pays for a TLS stack it does not use (idle memory, bench/compare.sh).
+#[derive(Debug)]
+struct LazyClients {
+    timeout: Duration,
+    any: OnceLock<Result<reqwest::Client, String>>,
+    ipv4: OnceLock<Result<reqwest::Client, String>>,
+    ipv6: OnceLock<Result<reqwest::Client, String>>,
 }
 
 impl HttpClients {
-    /// Builds the clients. Redirects are not followed (echo-services.md rule 1; a provider
-    /// redirect is a protocol error) and no proxy from the environment is used.
+    /// Prepares the clients (built on first use). Redirects are not followed (echo-services.md
+    /// rule 1; a provider redirect is a protocol error) and no proxy from the environment is
+    /// used.
+    ///
+    /// Errors: none today; the `Result` keeps callers ready for a setup that can fail.
     pub fn new(timeout: Duration) -> Result<HttpClients, String> {
-        // rustls needs a process-wide crypto provider; installing it twice is harmless (Err).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let build = |local: Option<IpAddr>| {
-            reqwest::Client::builder()
-                .user_agent(crate::USER_AGENT)
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .local_address(local)
-                .build()
-                .map_err(|e| format!("cannot set up HTTP client: {}", e.without_url()))
-        };
         Ok(HttpClients {
-            any: build(None)?,
-            ipv4: build(Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)))?,
-            ipv6: build(Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)))?,
+            inner: std::sync::Arc::new(LazyClients {
+                timeout,
+                any: OnceLock::new(),
+                ipv4: OnceLock::new(),
+                ipv6: OnceLock::new(),
+            }),
         })
     }
 
-    /// The client for `family`, or the unconstrained one.
-    pub fn for_family(&self, family: Option<Family>) -> &reqwest::Client {
-        match family {
-            None => &self.any,
-            Some(Family::Ipv4) => &self.ipv4,
-            Some(Family::Ipv6) => &self.ipv6,
-        }
+    /// The client for `family`, or the unconstrained one, built on first use.
+    fn for_family(&self, family: Option<Family>) -> Result<&reqwest::Client, String> {
+        let lazy = &self.inner;
+        let (cell, local) = match family {
+            None => (&lazy.any, None),
+            Some(Family::Ipv4) => (&lazy.ipv4, Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
+            Some(Family::Ipv6) => (&lazy.ipv6, Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
+        };
+        cell.get_or_init(|| build_client(lazy.timeout, local))
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Sends `request` and reads at most `cap` bytes of body; the whole exchange is bounded by
@@ -231,7 +237,13 @@ impl HttpClients {
                 HttpMethod::Get => reqwest::Method::GET,
                 HttpMethod::Post => reqwest::Method::POST,
             };
-            let mut builder = self.for_family(family).request(method, request.url.clone());
+            let client = self
+                .for_family(family)
+                .map_err(|reason| SendError::Connect {
+                    url: url.clone(),
+                    reason,
+                })?;
+            let mut builder = client.request(method, request.url.clone());
             for (name, value) in &request.headers {
                 let v = match value {
                     HeaderValue::Plain(v) => v.as_str(),
@@ -278,6 +290,21 @@ impl HttpClients {
             Err(_) => Err(SendError::Timeout { url, timeout }),
         }
     }
+}
+
+/// One client; `local` binds the family (DESIGN.md "Echo services are untrusted").
+fn build_client(timeout: Duration, local: Option<IpAddr>) -> Result<reqwest::Client, String> {
+    // rustls needs a process-wide crypto provider; installing it twice is harmless (Err).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(crate::USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .local_address(local)
+        .build()
+        .map_err(|e| format!("cannot set up HTTP client: {}", e.without_url()))
 }
 
 fn classify_reqwest(e: &reqwest::Error, url: &str, timeout: Duration) -> SendError {
