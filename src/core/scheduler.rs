@@ -330,18 +330,25 @@ impl Scheduler {
                 continue;
             };
             let provider = r.spec.provider.clone();
-            let window = self
-                .windows
-                .entry(provider.clone())
-                .or_insert_with(|| RequestWindow::new(DEFAULT_MAX_REQUESTS_PER_HOUR, &[], now));
-            if window.room(now) == 0 {
-                match held.iter_mut().find(|(p, _)| *p == provider) {
-                    Some((_, names)) => names.push(r.spec.name.clone()),
-                    None => held.push((provider, vec![r.spec.name.clone()])),
+            // The guard counts rounds: the records of a provider that are due together go out
+            // as one Publish (one rfc2136 message, one dyndns2 request per 20 hosts), so a
+            // round takes one slot however many records it carries. Counting records would
+            // hold back a 100-record zone forever under the default cap of 60 (#9, #10).
+            let joins_round = groups.iter().any(|(p, _)| *p == provider);
+            if !joins_round {
+                let window = self
+                    .windows
+                    .entry(provider.clone())
+                    .or_insert_with(|| RequestWindow::new(DEFAULT_MAX_REQUESTS_PER_HOUR, &[], now));
+                if window.room(now) == 0 {
+                    match held.iter_mut().find(|(p, _)| *p == provider) {
+                        Some((_, names)) => names.push(r.spec.name.clone()),
+                        None => held.push((provider, vec![r.spec.name.clone()])),
+                    }
+                    continue;
                 }
-                continue;
+                window.record(now);
             }
-            window.record(now);
             let addresses = r.payload(view.map(|(d, _)| d).unwrap_or_default());
             let item = PublishItem {
                 record: r.spec.name.clone(),

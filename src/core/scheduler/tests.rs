@@ -1964,33 +1964,53 @@ fn request_cap_shares_the_window_between_records_and_survives_a_restart() {
     };
     let mut s = new(BTreeMap::new(), &BTreeMap::new(), 0);
     expect(&mut s, 0, Event::Start, vec![detect("lan"), wake(36_000)]);
-    // Three records due at once on a provider with room for two: the first two in record
-    // order go out; "duck" has its own window (the default cap).
+    // Three records due at once on a provider with room for two rounds: they go out together
+    // as one round, one slot; "duck" has its own window (the default cap).
+    let round = || {
+        vec![
+            item("a", V4A, "", Changed),
+            item("b", V4A, "", Changed),
+            item("c", V4A, "", Changed),
+        ]
+    };
     expect(
         &mut s,
         1,
         detected("lan", V4A, ""),
         vec![
             changed("lan", V4, "", V4A),
-            capped("bind", 2, &["c"], 3601),
-            publish(
-                "bind",
-                vec![item("a", V4A, "", Changed), item("b", V4A, "", Changed)],
-            ),
+            publish("bind", round()),
             publish("duck", vec![item("d", V4A, "", Changed)]),
             save(),
-            wake(3601),
+            wake(36_000),
         ],
     );
-    // The daemon is killed here, before any reply: the requests were saved with the publish.
+    // The daemon is killed here, before any reply: the round was saved with the publish.
     let providers = s.provider_snapshot();
-    assert_eq!(providers["bind"].requests, vec![at(1), at(1)]);
+    assert_eq!(providers["bind"].requests, vec![at(1)]);
     assert_eq!(providers["duck"].requests, vec![at(1)]);
     let mut s = new(s.snapshot(), &providers, 100);
     expect(&mut s, 100, Event::Start, vec![detect("lan"), wake(36_100)]);
     expect(
         &mut s,
         101,
+        detected("lan", V4A, ""),
+        vec![
+            changed("lan", V4, "", V4A),
+            publish("bind", round()),
+            publish("duck", vec![item("d", V4A, "", Changed)]),
+            save(),
+            wake(36_100),
+        ],
+    );
+    // Killed again: the window now holds two rounds, the cap; a third start waits.
+    let providers = s.provider_snapshot();
+    assert_eq!(providers["bind"].requests, vec![at(1), at(101)]);
+    let mut s = new(s.snapshot(), &providers, 150);
+    expect(&mut s, 150, Event::Start, vec![detect("lan"), wake(36_150)]);
+    expect(
+        &mut s,
+        151,
         detected("lan", V4A, ""),
         vec![
             changed("lan", V4, "", V4A),
