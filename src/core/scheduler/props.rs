@@ -10,6 +10,7 @@
 //! - `WakeAt` is always in the future.
 //!
 //! `invariants.rs` runs a longer seeded random walk (clock steps back, more event kinds).
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, Ipv6Addr};

@@ -1,3 +1,5 @@
+// Test-only module: compiled under #[cfg(test)] from its parent's `mod` line.
+
 use serde_json::json;
 
 use super::*;
