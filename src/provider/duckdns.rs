@@ -14,7 +14,7 @@ use crate::http::{HttpClients, Request};
 use crate::secret::Secret;
 
 use super::Target;
-use super::message::{Fix, ProviderLabel, answered, excerpt, next_step};
+use super::message::{Fix, ProviderLabel, answered, excerpt, next_step, send_failure};
 
 /// The most reply bytes read: four short lines.
 const BODY_CAP: usize = 1024;
@@ -171,18 +171,7 @@ impl DuckdnsProvider {
             .clients
             .send(None, &request, self.timeout, BODY_CAP)
             .await
-            .map_err(|e| {
-                let class = e.class();
-                Failure {
-                    class,
-                    message: format!(
-                        "{} could not update {}: {e}; {}",
-                        self.label,
-                        target.name,
-                        next_step(class, "")
-                    ),
-                }
-            })?;
+            .map_err(|e| send_failure(&self.label, "update", &target.name, &e))?;
         let body = reply.text();
         let sent = target.addresses.restricted_to(target.families);
         match classify(reply.status, reply.retry_after, &body, sent) {

@@ -11,7 +11,7 @@ use crate::http::{HttpClients, Request};
 use crate::secret::Secret;
 
 use super::Target;
-use super::message::{ProviderLabel, answered, excerpt, next_step, worst};
+use super::message::{ProviderLabel, answered, excerpt, send_failure, worst};
 
 pub mod reply;
 
@@ -138,18 +138,9 @@ impl Dyndns2Provider {
             let reply = match reply {
                 Ok(reply) => reply,
                 Err(e) => {
-                    let class = e.class();
-                    let message = format!(
-                        "{} could not update {}: {e}; {}",
-                        self.label,
-                        hosts.join(", "),
-                        next_step(class, "")
-                    );
+                    let failure = send_failure(&self.label, "update", &hosts.join(", "), &e);
                     for &i in &batch.targets {
-                        failures[i].push(Failure {
-                            class,
-                            message: message.clone(),
-                        });
+                        failures[i].push(failure.clone());
                     }
                     continue;
                 }

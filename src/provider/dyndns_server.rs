@@ -14,7 +14,7 @@ use crate::core::{Addresses, Confirmed, ErrorClass, Failure, Families, RecordId}
 use crate::http::{HttpClients, Reply, Request};
 use crate::secret::Secret;
 
-use super::message::{ProviderLabel, answered, excerpt, next_step};
+use super::message::{ProviderLabel, answered, excerpt, next_step, send_failure};
 use super::{Deleted, Target};
 
 pub mod reply;
@@ -218,18 +218,7 @@ impl DyndnsServerProvider {
         self.clients
             .send(None, request, self.timeout, BODY_CAP)
             .await
-            .map_err(|e| {
-                let class = e.class();
-                Failure {
-                    class,
-                    message: format!(
-                        "{} could not reach the server for {}: {e}; {}",
-                        self.label,
-                        target.name,
-                        next_step(class, "")
-                    ),
-                }
-            })
+            .map_err(|e| send_failure(&self.label, "reach the server for", &target.name, &e))
     }
 
     /// `dyndns-server provider "x" answered HTTP 456 "PARAMETER_ERROR: …" for NAME: …`.

@@ -16,7 +16,7 @@ use crate::http::{HeaderValue, HttpClients, Request};
 use crate::secret::Secret;
 
 use super::Target;
-use super::message::{Fix, ProviderLabel, answered, excerpt, next_step, worst};
+use super::message::{Fix, ProviderLabel, answered, excerpt, next_step, send_failure, worst};
 
 pub mod render;
 
@@ -156,18 +156,7 @@ impl HttpProvider {
             .clients
             .send(None, request, self.timeout, BODY_CAP)
             .await
-            .map_err(|e| {
-                let class = e.class();
-                Failure {
-                    class,
-                    message: format!(
-                        "{} could not update {}: {e}; {}",
-                        self.label,
-                        target.name,
-                        next_step(class, "")
-                    ),
-                }
-            })?;
+            .map_err(|e| send_failure(&self.label, "update", &target.name, &e))?;
         let body = reply.text();
         let is_success_body = self.config.success.is_match(&body)
             || self

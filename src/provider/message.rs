@@ -62,6 +62,24 @@ pub enum Fix {
     Nothing,
 }
 
+/// A request that got no usable reply (`crate::http::SendError`), as the core sees it:
+/// `LABEL could not VERB WHAT: ERROR; NEXT STEP`, the class from the transport error.
+pub fn send_failure(
+    label: &ProviderLabel,
+    verb: &str,
+    what: &str,
+    error: &crate::http::SendError,
+) -> Failure {
+    let class = error.class();
+    Failure {
+        class,
+        message: format!(
+            "{label} could not {verb} {what}: {error}; {}",
+            next_step(class, "")
+        ),
+    }
+}
+
 /// `LABEL answered SAID for HOST: MEANING; NEXT STEP`. A parked record names the fix; a retried
 /// one still names the key to check when a wrong key can be the cause.
 pub fn answered(

@@ -15,7 +15,7 @@ use crate::core::{Addresses, Confirmed, ErrorClass, Failure, Family, RecordId};
 use crate::http::{HttpClients, Request};
 use crate::provider::Target;
 use crate::provider::dyndns2::{Refusal, Said, classify as classify_dyndns2};
-use crate::provider::message::{Fix, ProviderLabel, answered, excerpt, next_step};
+use crate::provider::message::{Fix, ProviderLabel, answered, excerpt, send_failure};
 use crate::secret::Secret;
 
 /// The update path.
@@ -177,15 +177,7 @@ impl IpUpdate {
             .await
         {
             Ok(reply) => reply,
-            Err(e) => {
-                let class = e.class();
-                let message = format!(
-                    "{} could not update {host}: {e}; {}",
-                    self.label,
-                    next_step(class, "")
-                );
-                return Err((Failure { class, message }, false));
-            }
+            Err(e) => return Err((send_failure(&self.label, "update", host, &e), false)),
         };
         let body = reply.text();
         match classify(reply.status, reply.retry_after, &body) {
